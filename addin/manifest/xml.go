@@ -62,16 +62,19 @@ var (
 )
 
 // commandSurface is one place in Outlook's desktop UI where the group of two
-// buttons appears. The XSDs (both 1.0 and 1.1) define all three.
+// buttons appears: its XML extension point type (the XSDs, 1.0 and 1.1,
+// define all three), the stem of its group and control ids, and the matching
+// ribbon context of the unified manifest.
 type commandSurface struct {
-	xsiType string
-	idStem  string
+	xsiType     string
+	idStem      string
+	jsonContext string
 }
 
 var desktopSurfaces = []commandSurface{
-	{"MessageReadCommandSurface", "msgRead"},
-	{"AppointmentAttendeeCommandSurface", "apptAttendee"},
-	{"AppointmentOrganizerCommandSurface", "apptOrganizer"},
+	{"MessageReadCommandSurface", "msgRead", "mailRead"},
+	{"AppointmentAttendeeCommandSurface", "apptAttendee", "meetingDetailsAttendee"},
+	{"AppointmentOrganizerCommandSurface", "apptOrganizer", "meetingDetailsOrganizer"},
 }
 
 // XML returns the add-in-only XML manifest for in, with warnings for the
