@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -217,12 +218,15 @@ func checkPublicURL(raw string) (*url.URL, string) {
 	default:
 		return nil, "must use https"
 	}
-	if port := u.Port(); port != "" && (port == "0" || len(port) > 5 || portNumber(port) > 65535) {
+	// url.Parse has checked the port is digits; an empty one ("host:") is
+	// dropped like a default one, so every URL names the host the same way.
+	port := u.Port()
+	if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535) {
 		return nil, "has an invalid port"
 	}
-	// Drop a default port so that every URL names the host the same way.
-	if p := u.Port(); (u.Scheme == "https" && p == "443") || (u.Scheme == "http" && p == "80") {
-		u.Host = strings.TrimSuffix(u.Host, ":"+p)
+	u.Host = strings.TrimSuffix(u.Host, ":")
+	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		u.Host = strings.TrimSuffix(u.Host, ":"+port)
 	}
 	u.Host = strings.ToLower(u.Host)
 	u.Path = strings.TrimRight(u.Path, "/")
@@ -232,14 +236,6 @@ func checkPublicURL(raw string) (*url.URL, string) {
 		return nil, "must not contain . or .. path segments"
 	}
 	return u, ""
-}
-
-func portNumber(p string) int {
-	n := 0
-	for _, c := range p {
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 // truncate shortens v to at most n characters, reporting whether it did.

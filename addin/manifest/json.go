@@ -69,10 +69,8 @@ func jsonManifest(s *spec) *appManifest {
 		icons = append(icons, icon{Size: size, URL: s.iconURL(size)})
 	}
 	var mobileIcons []mobileIcon
-	for _, size := range []int{25, 32, 48} {
-		for scale := 1; scale <= 3; scale++ {
-			mobileIcons = append(mobileIcons, mobileIcon{Size: size, Scale: scale, URL: s.iconURL(iconCovering(size * scale))})
-		}
+	for _, m := range mobileImages() {
+		mobileIcons = append(mobileIcons, mobileIcon{Size: m.size, Scale: m.scale, URL: s.iconURL(m.icon)})
 	}
 	contexts := make([]string, 0, len(desktopSurfaces))
 	for _, cs := range desktopSurfaces {

@@ -52,6 +52,11 @@ var validCases = []validCase{
 		wantBase: "https://crm.example.com/sales", wantHost: "crm.example.com", wantVer: "2.3", wantProv: "SalesBridge", wantLabel: "Sales", wantSemver: "2.3.0",
 	},
 	{
+		name:     "empty port is dropped",
+		in:       manifest.Input{ApplicationID: appID, Name: "Sales", PublicURL: "https://crm.example.com:/sales"},
+		wantBase: "https://crm.example.com/sales", wantHost: "crm.example.com", wantVer: "1.0.0.0", wantProv: "SalesBridge", wantLabel: "Sales", wantSemver: "1.0.0",
+	},
+	{
 		name:     "localhost over http warns",
 		in:       manifest.Input{ApplicationID: appID, Name: "Dev", PublicURL: "http://localhost:8080"},
 		wantBase: "http://localhost:8080", wantHost: "localhost:8080", wantVer: "1.0.0.0", wantProv: "SalesBridge", wantLabel: "Dev", wantSemver: "1.0.0",
@@ -293,6 +298,7 @@ func TestInvalidInputNamesTheFields(t *testing.T) {
 		{"fragment", with(func(in *manifest.Input) { in.PublicURL = "https://crm.example.com/#x" }), []string{manifest.FieldPublicURL}},
 		{"user info", with(func(in *manifest.Input) { in.PublicURL = "https://admin:pw@crm.example.com" }), []string{manifest.FieldPublicURL}},
 		{"dot-dot path", with(func(in *manifest.Input) { in.PublicURL = "https://crm.example.com/a/../b" }), []string{manifest.FieldPublicURL}},
+		{"port zero", with(func(in *manifest.Input) { in.PublicURL = "https://crm.example.com:0" }), []string{manifest.FieldPublicURL}},
 		{"port out of range", with(func(in *manifest.Input) { in.PublicURL = "https://crm.example.com:70000" }), []string{manifest.FieldPublicURL}},
 		{"unicode host", with(func(in *manifest.Input) { in.PublicURL = "https://bücher.example" }), []string{manifest.FieldPublicURL}},
 		{"five-part version", with(func(in *manifest.Input) { in.Version = "1.0.0.0.0" }), []string{manifest.FieldVersion}},

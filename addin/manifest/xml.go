@@ -17,8 +17,10 @@ const (
 	shareTipText     = "Shares this email or meeting with Sales without opening the panel."
 	descriptionTail  = ": CRM context for your emails and meetings, with one-click sharing to Sales."
 
-	// ShareFunctionName is the function commands.html registers with
-	// Office.actions.associate for the "Share with Sales" button.
+	// ShareFunctionName is the function commands.html must expose for the
+	// "Share with Sales" button: as a global function for the XML manifest's
+	// ExecuteFunction, and through Office.actions.associate for the JSON
+	// manifest's executeFunction action of the same id.
 	ShareFunctionName = "shareItem"
 
 	// The Mailbox requirement set the ribbon commands need (add-in commands
@@ -49,17 +51,39 @@ const (
 	residTaskPaneURL  = "taskPaneUrl"
 	residFunctionFile = "functionFileUrl"
 	residIconPrefix   = "icon"
-	ribbonTabID       = "TabDefault"
-	iconSizeHighRes   = 128
-	iconSizeStandard  = 64
 )
 
-// iconSizes are the PNGs the server serves; ribbonIconSizes are the three a
-// desktop ribbon button must list.
+// ribbonTabID is the built-in tab the commands join (the only OfficeTab id
+// Outlook supports).
+const ribbonTabID = "TabDefault"
+
+// Icons: iconSizes are the PNGs the server serves; ribbonIconSizes are the
+// three a desktop ribbon button must list; the add-in list shows the 64 px
+// icon, or the 128 px one on high-DPI screens.
 var (
 	iconSizes       = []int{16, 32, 64, 80, 128}
 	ribbonIconSizes = []int{16, 32, 80}
 )
+
+const (
+	iconSizeStandard = 64
+	iconSizeHighRes  = 128
+)
+
+// mobileImage is one of the nine images a mobile button lists: a nominal
+// size at a screen scale, drawn by the smallest served icon that covers
+// size*scale pixels.
+type mobileImage struct{ size, scale, icon int }
+
+func mobileImages() []mobileImage {
+	var out []mobileImage
+	for _, size := range []int{25, 32, 48} {
+		for scale := 1; scale <= 3; scale++ {
+			out = append(out, mobileImage{size, scale, iconCovering(size * scale)})
+		}
+	}
+	return out
+}
 
 // commandSurface is one place in Outlook's desktop UI where the group of two
 // buttons appears: its XML extension point type (the XSDs, 1.0 and 1.1,
@@ -155,8 +179,10 @@ func versionOverrides(s *spec, v11 bool) *node {
 	}
 	host := el("Host", "xsi:type", "MailHost").add(desktop)
 	if v11 {
-		// Outlook on iOS and Android: message read is the only surface
-		// these schemas define for phones.
+		// Outlook on iOS and Android supports add-in commands on message
+		// read only (the 1.1 schema's mobile appointment surfaces are not
+		// offered to add-ins like this one; the CRM appointment surface,
+		// MobileLogEventAppointmentAttendee, is newer than these XSDs).
 		host.add(el("MobileFormFactor").add(
 			el("FunctionFile", "resid", residFunctionFile),
 			el("ExtensionPoint", "xsi:type", "MobileMessageReadCommandSurface").add(
@@ -213,18 +239,10 @@ func button(id, label, title, desc string, action *node) *node {
 	)
 }
 
-// mobileButton lists the nine size × scale images a MobileIconList needs,
-// each pointing at the smallest icon that covers size*scale pixels.
 func mobileButton(id, label string, action *node) *node {
 	icon := el("Icon", "xsi:type", "bt:MobileIconList")
-	for _, size := range []int{25, 32, 48} {
-		for scale := 1; scale <= 3; scale++ {
-			icon.add(el("bt:Image",
-				"size", strconv.Itoa(size),
-				"scale", strconv.Itoa(scale),
-				"resid", iconResid(iconCovering(size*scale)),
-			))
-		}
+	for _, m := range mobileImages() {
+		icon.add(el("bt:Image", "size", strconv.Itoa(m.size), "scale", strconv.Itoa(m.scale), "resid", iconResid(m.icon)))
 	}
 	return el("Control", "xsi:type", "MobileButton", "id", id).add(
 		el("Label", "resid", label),
