@@ -156,32 +156,32 @@ type Event struct {
 	TransactionID string `json:"transactionId,omitempty"`
 	ICalUID       string `json:"iCalUId,omitempty"`
 
-	Subject                string           `json:"subject,omitempty"`
-	Body                   *ItemBody        `json:"body,omitempty"`
-	BodyPreview            string           `json:"bodyPreview,omitempty"`
-	Start                  DateTimeTimeZone `json:"start,omitzero"`
-	End                    DateTimeTimeZone `json:"end,omitzero"`
-	OriginalStartTimeZone  string           `json:"originalStartTimeZone,omitempty"`
-	OriginalEndTimeZone    string           `json:"originalEndTimeZone,omitempty"`
-	IsAllDay               bool             `json:"isAllDay,omitempty"`
-	IsCancelled            bool             `json:"isCancelled,omitempty"`
-	IsOrganizer            bool             `json:"isOrganizer,omitempty"`
-	Sensitivity            string           `json:"sensitivity,omitempty"` // normal, personal, private, confidential
-	ShowAs                 string           `json:"showAs,omitempty"`
-	Importance             string           `json:"importance,omitempty"`
-	Type                   string           `json:"type,omitempty"` // singleInstance, occurrence, exception, seriesMaster
-	SeriesMasterID         string           `json:"seriesMasterId,omitempty"`
-	Location               *Location        `json:"location,omitempty"`
-	Locations              []Location       `json:"locations,omitempty"`
-	Attendees              []Attendee       `json:"attendees,omitempty"`
-	Organizer              *Recipient       `json:"organizer,omitempty"`
-	ResponseStatus         *ResponseStatus  `json:"responseStatus,omitempty"`
-	IsReminderOn           bool             `json:"isReminderOn,omitempty"`
-	ReminderMinutes        int              `json:"reminderMinutesBeforeStart,omitempty"`
-	WebLink                string           `json:"webLink,omitempty"`
-	AllowNewTimeProposals  *bool            `json:"allowNewTimeProposals,omitempty"`
-	ResponseRequested      *bool            `json:"responseRequested,omitempty"`
-	HideAttendees          bool             `json:"hideAttendees,omitempty"`
+	Subject                       string                        `json:"subject,omitempty"`
+	Body                          *ItemBody                     `json:"body,omitempty"`
+	BodyPreview                   string                        `json:"bodyPreview,omitempty"`
+	Start                         DateTimeTimeZone              `json:"start,omitzero"`
+	End                           DateTimeTimeZone              `json:"end,omitzero"`
+	OriginalStartTimeZone         string                        `json:"originalStartTimeZone,omitempty"`
+	OriginalEndTimeZone           string                        `json:"originalEndTimeZone,omitempty"`
+	IsAllDay                      bool                          `json:"isAllDay,omitempty"`
+	IsCancelled                   bool                          `json:"isCancelled,omitempty"`
+	IsOrganizer                   bool                          `json:"isOrganizer,omitempty"`
+	Sensitivity                   string                        `json:"sensitivity,omitempty"` // normal, personal, private, confidential
+	ShowAs                        string                        `json:"showAs,omitempty"`
+	Importance                    string                        `json:"importance,omitempty"`
+	Type                          string                        `json:"type,omitempty"` // singleInstance, occurrence, exception, seriesMaster
+	SeriesMasterID                string                        `json:"seriesMasterId,omitempty"`
+	Location                      *Location                     `json:"location,omitempty"`
+	Locations                     []Location                    `json:"locations,omitempty"`
+	Attendees                     []Attendee                    `json:"attendees,omitempty"`
+	Organizer                     *Recipient                    `json:"organizer,omitempty"`
+	ResponseStatus                *ResponseStatus               `json:"responseStatus,omitempty"`
+	IsReminderOn                  bool                          `json:"isReminderOn,omitempty"`
+	ReminderMinutes               int                           `json:"reminderMinutesBeforeStart,omitempty"`
+	WebLink                       string                        `json:"webLink,omitempty"`
+	AllowNewTimeProposals         *bool                         `json:"allowNewTimeProposals,omitempty"`
+	ResponseRequested             *bool                         `json:"responseRequested,omitempty"`
+	HideAttendees                 bool                          `json:"hideAttendees,omitempty"`
 	SingleValueExtendedProperties []SingleValueExtendedProperty `json:"singleValueExtendedProperties,omitempty"`
 }
 
@@ -238,30 +238,30 @@ type InternetMessageHeader struct {
 
 // Message is a mail message.
 type Message struct {
-	ETag                   string                  `json:"@odata.etag,omitempty"`
-	Removed                *Removed                `json:"@removed,omitempty"`
-	ID                     string                  `json:"id,omitempty"`
-	ChangeKey              string                  `json:"changeKey,omitempty"`
-	CreatedDateTime        time.Time               `json:"createdDateTime,omitzero"`
-	LastModifiedDateTime   time.Time               `json:"lastModifiedDateTime,omitzero"`
-	ReceivedDateTime       time.Time               `json:"receivedDateTime,omitzero"`
-	SentDateTime           time.Time               `json:"sentDateTime,omitzero"`
-	Categories             []string                `json:"categories,omitempty"`
-	InternetMessageID      string                  `json:"internetMessageId,omitempty"`
-	ConversationID         string                  `json:"conversationId,omitempty"`
-	ParentFolderID         string                  `json:"parentFolderId,omitempty"`
-	Subject                string                  `json:"subject,omitempty"`
-	BodyPreview            string                  `json:"bodyPreview,omitempty"`
-	Body                   *ItemBody               `json:"body,omitempty"`
-	From                   *Recipient              `json:"from,omitempty"`
-	Sender                 *Recipient              `json:"sender,omitempty"`
-	ToRecipients           []Recipient             `json:"toRecipients,omitempty"`
-	CcRecipients           []Recipient             `json:"ccRecipients,omitempty"`
-	BccRecipients          []Recipient             `json:"bccRecipients,omitempty"`
-	HasAttachments         bool                    `json:"hasAttachments,omitempty"`
-	IsDraft                bool                    `json:"isDraft,omitempty"`
-	WebLink                string                  `json:"webLink,omitempty"`
-	InternetMessageHeaders []InternetMessageHeader `json:"internetMessageHeaders,omitempty"`
+	ETag                          string                        `json:"@odata.etag,omitempty"`
+	Removed                       *Removed                      `json:"@removed,omitempty"`
+	ID                            string                        `json:"id,omitempty"`
+	ChangeKey                     string                        `json:"changeKey,omitempty"`
+	CreatedDateTime               time.Time                     `json:"createdDateTime,omitzero"`
+	LastModifiedDateTime          time.Time                     `json:"lastModifiedDateTime,omitzero"`
+	ReceivedDateTime              time.Time                     `json:"receivedDateTime,omitzero"`
+	SentDateTime                  time.Time                     `json:"sentDateTime,omitzero"`
+	Categories                    []string                      `json:"categories,omitempty"`
+	InternetMessageID             string                        `json:"internetMessageId,omitempty"`
+	ConversationID                string                        `json:"conversationId,omitempty"`
+	ParentFolderID                string                        `json:"parentFolderId,omitempty"`
+	Subject                       string                        `json:"subject,omitempty"`
+	BodyPreview                   string                        `json:"bodyPreview,omitempty"`
+	Body                          *ItemBody                     `json:"body,omitempty"`
+	From                          *Recipient                    `json:"from,omitempty"`
+	Sender                        *Recipient                    `json:"sender,omitempty"`
+	ToRecipients                  []Recipient                   `json:"toRecipients,omitempty"`
+	CcRecipients                  []Recipient                   `json:"ccRecipients,omitempty"`
+	BccRecipients                 []Recipient                   `json:"bccRecipients,omitempty"`
+	HasAttachments                bool                          `json:"hasAttachments,omitempty"`
+	IsDraft                       bool                          `json:"isDraft,omitempty"`
+	WebLink                       string                        `json:"webLink,omitempty"`
+	InternetMessageHeaders        []InternetMessageHeader       `json:"internetMessageHeaders,omitempty"`
 	SingleValueExtendedProperties []SingleValueExtendedProperty `json:"singleValueExtendedProperties,omitempty"`
 }
 
