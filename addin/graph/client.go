@@ -412,5 +412,5 @@ func ETagFromChangeKey(changeKey string) string { return `W/"` + changeKey + `"`
 
 func itemPath(prefix, id string) string { return prefix + "/" + url.PathEscape(id) }
 
-// odataString quotes a string literal for $filter (” escapes ').
+// odataString quotes a string literal for $filter, doubling embedded quotes.
 func odataString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
