@@ -39,6 +39,7 @@ func SanitizeHTML(s string) string {
 
 var (
 	reBlockEnd = regexp.MustCompile(`(?i)<\s*(br\s*/?|/p|/div|/li|/tr|/h[1-6]|/blockquote|/table)\s*>`)
+	reBlockBeg = regexp.MustCompile(`(?i)<\s*(p|div|li|tr|h[1-6]|blockquote|table)\b`)
 	reDropped  = regexp.MustCompile(`(?is)<\s*(script|style|head|title)\b.*?<\s*/\s*(script|style|head|title)\s*>`)
 	reSpaces   = regexp.MustCompile(`[ \t\x{00A0}]+`)
 	reLines    = regexp.MustCompile(`\n{3,}`)
@@ -50,6 +51,7 @@ func PlainText(h string) string {
 	_, strict := policies()
 	s := reDropped.ReplaceAllString(h, "")
 	s = reBlockEnd.ReplaceAllString(s, "$0\n")
+	s = reBlockBeg.ReplaceAllString(s, "\n$0")
 	s = strict.Sanitize(s)
 	s = html.UnescapeString(s)
 	s = strings.ReplaceAll(s, "\r\n", "\n")

@@ -166,7 +166,9 @@ func (w *InstantSyncWorker) Work(ctx context.Context, job *river.Job[InstantSync
 
 // Timeout bounds one run (a large backlog of tagged items is finished by
 // the next run, from the saved watermark).
-func (w *InstantSyncWorker) Timeout(*river.Job[InstantSyncArgs]) time.Duration { return 15 * time.Minute }
+func (w *InstantSyncWorker) Timeout(*river.Job[InstantSyncArgs]) time.Duration {
+	return 15 * time.Minute
+}
 
 // InstantSyncInterval clamps the admin setting to 10–30 minutes.
 func InstantSyncInterval(st settings.Settings) time.Duration {
