@@ -58,11 +58,11 @@ type App struct {
 	Graph *graph.Client
 
 	graphTokens graph.TokenSource
-	riverDB  *sql.DB
-	workers  *river.Workers
-	periodic []*river.PeriodicJob
-	metrics  *metrics
-	ownStore bool
+	riverDB     *sql.DB
+	workers     *river.Workers
+	periodic    []*river.PeriodicJob
+	metrics     *metrics
+	ownStore    bool
 }
 
 // New builds an App: opens and migrates the database (unless NoMigrate),
