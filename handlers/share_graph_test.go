@@ -8,6 +8,7 @@ import (
 
 	"github.com/salesbridge/salesbridge/addin/graph"
 	"github.com/salesbridge/salesbridge/addin/graph/graphtest"
+	"github.com/salesbridge/salesbridge/addin/share"
 	"github.com/salesbridge/salesbridge/models"
 	"github.com/salesbridge/salesbridge/server"
 	"github.com/salesbridge/salesbridge/server/servertest"
@@ -57,5 +58,35 @@ func TestShareByItemIDReadsTheMessageThroughGraph(t *testing.T) {
 	// An item the mailbox does not have.
 	if r := env.Do("POST", "/api/v1/shares/email", map[string]any{"itemId": "AAMk-nope"}, tok); r.Status != 404 {
 		t.Fatalf("unknown item %d %s", r.Status, r.Body)
+	}
+}
+
+func TestInstantSyncTickEnqueuesDueUsersOnce(t *testing.T) {
+	env := servertest.New(t)
+	db := env.Store.DB(context.Background())
+	now := time.Now().UTC()
+	var users []*models.User
+	for _, name := range []string{"alice", "bob", "carol"} {
+		u := env.CreateUser(name, models.RoleUser)
+		users = append(users, u)
+		if err := db.Create(&models.UserMapping{UserID: u.ID, MSEmail: u.Email, MSEmailNorm: u.Email, Authorized: name != "carol",
+			SyncState: models.SyncActive, CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Bob ran five minutes ago: not due with the default ten minutes.
+	recent := now.Add(-5 * time.Minute)
+	db.Create(&models.ShareSyncState{UserID: users[1].ID, LastRunAt: &recent, UpdatedAt: now})
+	svc := &share.Service{Store: env.Store, Queue: env.App.Queue, Graph: env.App.Graph}
+	for i := 0; i < 2; i++ {
+		n, err := svc.EnqueueDue(context.Background())
+		if err != nil || n != 1 {
+			t.Fatalf("round %d: %d %v", i, n, err)
+		}
+	}
+	var jobs int64
+	db.Raw("SELECT COUNT(*) FROM river_job WHERE kind = 'share.instant_sync'").Scan(&jobs)
+	if jobs != 1 {
+		t.Fatalf("%d instant sync jobs for one due user", jobs)
 	}
 }

@@ -24,7 +24,7 @@ type fixture struct {
 	ctx   context.Context
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	store := dbtest.Open(t)
