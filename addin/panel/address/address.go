@@ -332,4 +332,3 @@ func fieldLabel(d *countryData, letter byte) string {
 	}
 	return ""
 }
-
