@@ -23,6 +23,7 @@ type Sharer interface {
 	ListTypes(ctx context.Context) ([]models.ActivityType, error)
 	UpdateType(ctx context.Context, actorID int64, code string, in share.TypeUpdate) (*models.ActivityType, error)
 	GetLayout(ctx context.Context, object string) (*share.Layout, error)
+	Requirements(ctx context.Context, object string) (*share.Layout, bool, error)
 	PutLayout(ctx context.Context, actorID int64, object string, fields []string) (*share.Layout, error)
 }
 
@@ -41,6 +42,7 @@ func (h *Share) Register(authed, admin *gin.RouterGroup) {
 	// mailbox must not hold a database transaction open.
 	authed.POST("/shares/email", run(h.shareEmail))
 	authed.POST("/shares/appointment", run(h.shareAppointment))
+	authed.GET("/shares/requirements/:object", Tx(h.Store, h.requirements))
 	authed.GET("/activities", Tx(h.Store, h.list))
 	authed.GET("/activities/:id", Tx(h.Store, h.get))
 	authed.PATCH("/activities/:id", Tx(h.Store, h.patch))
@@ -481,4 +483,19 @@ func (h *Share) putLayout(c *gin.Context, ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	return OK(toLayoutResponse(l)), nil
+}
+
+// ShareRequirementsResponse is what the pane must ask for before sharing.
+type ShareRequirementsResponse struct {
+	Object              string   `json:"object"`
+	AdvancedSharingMode bool     `json:"advancedSharingMode"`
+	MandatoryFields     []string `json:"mandatoryFields"`
+}
+
+func (h *Share) requirements(c *gin.Context, ctx context.Context) (Result, error) {
+	l, on, err := h.Service.Requirements(ctx, c.Param("object"))
+	if err != nil {
+		return Result{}, err
+	}
+	return OK(ShareRequirementsResponse{Object: l.Object, AdvancedSharingMode: on, MandatoryFields: l.MandatoryFields}), nil
 }

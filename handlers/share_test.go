@@ -364,11 +364,26 @@ func TestAdvancedSharingModeMandatoryFields(t *testing.T) {
 	if r := env.Do("GET", "/api/v1/admin/layouts/email", nil, ta); r.Status != 200 || !strings.Contains(string(r.Body), `"opportunity"`) {
 		t.Fatalf("get layout %d %s", r.Status, r.Body)
 	}
+	var req struct {
+		AdvancedSharingMode bool     `json:"advancedSharingMode"`
+		MandatoryFields     []string `json:"mandatoryFields"`
+	}
+	env.Do("GET", "/api/v1/shares/requirements/email", nil, tu).JSON(t, &req)
+	if req.AdvancedSharingMode || len(req.MandatoryFields) != 0 {
+		t.Fatalf("requirements with the mode off %+v", req)
+	}
 	// Off: the layout is not enforced.
 	if r := env.Do("POST", "/api/v1/shares/email", emailBody("<m6@acme.example>"), tu); r.Status != 201 {
 		t.Fatalf("mode off %d %s", r.Status, r.Body)
 	}
 	setSettings(t, env, `{"advancedSharingMode": true}`)
+	env.Do("GET", "/api/v1/shares/requirements/email", nil, tu).JSON(t, &req)
+	if !req.AdvancedSharingMode || len(req.MandatoryFields) != 2 {
+		t.Fatalf("requirements %+v", req)
+	}
+	if r := env.Do("GET", "/api/v1/shares/requirements/task", nil, tu); r.Status != 404 {
+		t.Fatalf("unknown object %d", r.Status)
+	}
 	body := emailBody("<m7@acme.example>")
 	body["subject"] = ""
 	r = env.Do("POST", "/api/v1/shares/email", body, tu)

@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm/clause"
 
+	"github.com/salesbridge/salesbridge/addin/settings"
 	"github.com/salesbridge/salesbridge/models"
 )
 
@@ -47,6 +48,24 @@ func (s *Service) GetLayout(ctx context.Context, object string) (*Layout, error)
 		_ = json.Unmarshal([]byte(row.MandatoryFields), &l.MandatoryFields)
 	}
 	return l, nil
+}
+
+// Requirements tells the pane which fields a share of object must carry
+// before it is sent: the layout, and whether Advanced Sharing Mode enforces
+// it.
+func (s *Service) Requirements(ctx context.Context, object string) (*Layout, bool, error) {
+	l, err := s.GetLayout(ctx, object)
+	if err != nil {
+		return nil, false, err
+	}
+	st, err := settings.Load(ctx, s.Store)
+	if err != nil {
+		return nil, false, err
+	}
+	if !st.AdvancedSharingMode {
+		l.MandatoryFields = []string{}
+	}
+	return l, st.AdvancedSharingMode, nil
 }
 
 // PutLayout replaces the mandatory fields of an object.

@@ -225,6 +225,9 @@ func (s *Service) ShareEmail(ctx context.Context, userID int64, in EmailInput) (
 	if len(in.ItemID) > MaxIDLength*2 {
 		fields["itemId"] = "is too long"
 	}
+	if len(in.ConversationID) > MaxIDLength {
+		fields["conversationId"] = "is too long"
+	}
 	if in.From == nil {
 		fields["from.email"] = "is required"
 	} else {
@@ -463,7 +466,8 @@ func (s *Service) share(ctx context.Context, userID int64, r shareReq) (*Result,
 		if err := usage.Record(ctx, s.Store, userID, usage.Share, 1); err != nil {
 			return err
 		}
-		if r.itemID != "" && s.Queue != nil && s.Graph != nil {
+		// Items found by the instant sync already carry the category.
+		if r.itemID != "" && r.source != SourceInstant && s.Queue != nil && s.Graph != nil {
 			if err := s.Queue.Enqueue(ctx, MarkCategoryArgs{UserID: userID, ItemID: r.itemID, Item: r.kind}, nil); err != nil {
 				return err
 			}
