@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/salesbridge/salesbridge/addin/graph"
 	"github.com/salesbridge/salesbridge/addin/graph/graphtest"
 	"github.com/salesbridge/salesbridge/addin/share"
@@ -215,5 +218,33 @@ func TestSanitizer(t *testing.T) {
 	}
 	if text != "Hi & welcome\nlink\nLine two" {
 		t.Fatalf("text %q", text)
+	}
+}
+
+func TestMarkCategoryJobWaitsOutThrottlingAndEndsOnGoneItems(t *testing.T) {
+	f := newFixture(t)
+	m := f.message(t, "one", false)
+	w := &share.MarkCategoryWorker{Service: f.svc}
+	job := &river.Job[share.MarkCategoryArgs]{JobRow: &rivertype.JobRow{Attempt: 1},
+		Args: share.MarkCategoryArgs{UserID: f.user.ID, ItemID: m, Item: share.ItemMessage}}
+	f.fake.InjectFault(graphtest.Fault{Mailbox: "alice", Endpoint: "PATCH /me/messages/{id}", Kind: graphtest.FaultThrottle, RetryAfter: 7 * time.Second})
+	var snooze *river.JobSnoozeError
+	if err := w.Work(f.ctx, job); !errors.As(err, &snooze) || snooze.Duration != 7*time.Second {
+		t.Fatalf("throttled: want a 7 s snooze, got %v", err)
+	}
+	if err := w.Work(f.ctx, job); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	it, _ := f.mbx.Get(graphtest.Messages, m)
+	if cats, _ := it["categories"].([]any); len(cats) != 1 {
+		t.Fatalf("categories %v", it["categories"])
+	}
+	// An item deleted in Outlook before the job ran ends the job.
+	if err := f.mbx.Delete(graphtest.Messages, m); err != nil {
+		t.Fatal(err)
+	}
+	var cancel *river.JobCancelError
+	if err := w.Work(f.ctx, job); !errors.As(err, &cancel) {
+		t.Fatalf("gone item: want cancel, got %v", err)
 	}
 }
