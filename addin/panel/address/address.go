@@ -332,26 +332,3 @@ func fieldLabel(d *countryData, letter byte) string {
 	}
 	return ""
 }
-
-// fieldLabelFor returns the label of a field key for error messages.
-func fieldLabelFor(d *countryData, key string) string {
-	switch key {
-	case FieldLines:
-		return "Street address"
-	case FieldDependentLocality:
-		return fieldLabel(d, 'D')
-	case FieldLocality:
-		return fieldLabel(d, 'C')
-	case FieldRegion:
-		return fieldLabel(d, 'S')
-	case FieldPostalCode:
-		return fieldLabel(d, 'Z')
-	case FieldSortingCode:
-		return "Sorting code"
-	case FieldName:
-		return "Name"
-	case FieldOrganization:
-		return "Organization"
-	}
-	return key
-}
