@@ -10,12 +10,15 @@ import (
 
 	"github.com/salesbridge/salesbridge/addin/demo"
 	"github.com/salesbridge/salesbridge/addin/graph"
+	"github.com/salesbridge/salesbridge/addin/panel"
 	"github.com/salesbridge/salesbridge/addin/share"
+	"github.com/salesbridge/salesbridge/addin/syncjobs"
 	"github.com/salesbridge/salesbridge/handlers"
 )
 
 // registerFeatureJobs adds the workers and periodic jobs of each feature.
 func (a *App) registerFeatureJobs() error {
+	river.AddWorker(a.workers, &syncjobs.PlaceholderPushWorker{Log: a.Log})
 	if err := a.ensureGraph(); err != nil {
 		return err
 	}
@@ -57,6 +60,9 @@ func (a *App) shareService() *share.Service {
 func (a *App) registerFeatureRoutes(r *gin.Engine, api, authed, admin *gin.RouterGroup) {
 	(&handlers.Me{Store: a.Store}).Register(authed)
 	(&handlers.Share{Store: a.Store, Service: a.shareService()}).Register(authed, admin)
+	pan := &panel.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}
+	(&handlers.Panel{Store: a.Store, Panel: pan}).Register(authed)
+	(&handlers.Records{Store: a.Store, Panel: pan}).Register(authed)
 	_ = r
 	_ = api
 }
