@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -72,12 +71,7 @@ type TokenRefreshUserWorker struct {
 // Work refreshes; a transient failure is returned so River retries it, an
 // authorization failure is recorded on the mapping and ends the job.
 func (w *TokenRefreshUserWorker) Work(ctx context.Context, job *river.Job[TokenRefreshUserArgs]) error {
-	err := w.Service.RefreshUser(ctx, job.Args.UserID)
-	var te *TransientError
-	if err != nil && !errors.As(err, &te) {
-		return err
-	}
-	return err
+	return w.Service.RefreshUser(ctx, job.Args.UserID)
 }
 
 // Timeout bounds one user's refresh.
