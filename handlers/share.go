@@ -305,7 +305,7 @@ func (h *Share) shareAppointment(c *gin.Context, ctx context.Context) (Result, e
 	return shareResult(res), nil
 }
 
-func pathID(c *gin.Context) (int64, error) {
+func activityPathID(c *gin.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, models.InvalidField("id", "must be a positive integer")
@@ -354,7 +354,7 @@ func (h *Share) list(c *gin.Context, ctx context.Context) (Result, error) {
 }
 
 func (h *Share) get(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := pathID(c)
+	id, err := activityPathID(c)
 	if err != nil {
 		return Result{}, err
 	}
@@ -375,7 +375,7 @@ type PatchActivityRequest struct {
 }
 
 func (h *Share) patch(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := pathID(c)
+	id, err := activityPathID(c)
 	if err != nil {
 		return Result{}, err
 	}

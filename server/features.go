@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/salesbridge/salesbridge/addin/demo"
 	"github.com/salesbridge/salesbridge/addin/graph"
+	"github.com/salesbridge/salesbridge/addin/identity"
 	"github.com/salesbridge/salesbridge/addin/panel"
 	"github.com/salesbridge/salesbridge/addin/share"
 	"github.com/salesbridge/salesbridge/addin/syncjobs"
@@ -19,6 +21,10 @@ import (
 // registerFeatureJobs adds the workers and periodic jobs of each feature.
 func (a *App) registerFeatureJobs() error {
 	river.AddWorker(a.workers, &syncjobs.PlaceholderPushWorker{Log: a.Log})
+	river.AddWorker(a.workers, &identity.TokenRefreshWorker{Service: a.Identity, Queue: a.Queue})
+	river.AddWorker(a.workers, &identity.TokenRefreshUserWorker{Service: a.Identity})
+	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(identity.TokenRefreshInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return identity.TokenRefreshArgs{}, nil }, nil))
 	if err := a.ensureGraph(); err != nil {
 		return err
 	}
@@ -36,11 +42,9 @@ func (a *App) ensureGraph() error {
 	if a.Graph != nil {
 		return nil
 	}
-	tokens := a.graphTokens
-	if tokens == nil {
-		// Until users' Microsoft tokens are available every mailbox call
-		// answers "connect again".
-		tokens = graph.StaticTokens{}
+	var tokens graph.TokenSource = a.Identity
+	if a.graphTokens != nil {
+		tokens = a.graphTokens
 	}
 	c, err := graph.New(graph.Options{BaseURL: a.Cfg.GraphURL, HTTPClient: a.HTTPClient, Tokens: tokens})
 	if err != nil {
@@ -58,13 +62,19 @@ func (a *App) shareService() *share.Service {
 // endpoints on r/api, session-protected ones on authed, admin-only ones on
 // admin.
 func (a *App) registerFeatureRoutes(r *gin.Engine, api, authed, admin *gin.RouterGroup) {
-	(&handlers.Me{Store: a.Store}).Register(authed)
+	idh := &handlers.Identity{Store: a.Store, Service: a.Identity, SecureCookies: strings.HasPrefix(a.Cfg.PublicURL, "https://")}
+	idh.Register(api, authed, admin)
+	r.GET("/connect/start", idh.StartConnect)
+	r.POST("/connect/signin", idh.SignIn)
+	a.pages["/crmUI/osc365/web/signin.html"] = idh.SigninPage
+	for _, p := range identity.ReplyPaths {
+		a.pages[p] = idh.Close
+	}
+
 	(&handlers.Share{Store: a.Store, Service: a.shareService()}).Register(authed, admin)
 	pan := &panel.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}
 	(&handlers.Panel{Store: a.Store, Panel: pan}).Register(authed)
 	(&handlers.Records{Store: a.Store, Panel: pan}).Register(authed)
-	_ = r
-	_ = api
 }
 
 // SeedDemo seeds the demo data (idempotent).
