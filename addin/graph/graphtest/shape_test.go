@@ -271,7 +271,7 @@ func TestShapeMatchesSamples(t *testing.T) {
 			"emailAddresses": []any{map[string]any{"address": "pavelb@fabrikam.example", "name": "Pavel Bansky"}},
 			"businessPhones": []any{"+1 732 555 0102"}, "mobilePhone": "+1 555 0100", "jobTitle": "Buyer",
 			"companyName": "Fabrikam", "categories": []any{"Shared with Sales"}, "personalNotes": "met at fair",
-			"businessAddress": map[string]any{"street": "1 Main St", "city": "Redmond"},
+			"businessAddress":               map[string]any{"street": "1 Main St", "city": "Redmond"},
 			"singleValueExtendedProperties": ext,
 		})
 		expectShape(t, "contact create", created, contact)
