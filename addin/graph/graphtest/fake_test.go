@@ -196,8 +196,8 @@ func TestFakeMeetingCounter(t *testing.T) {
 	id := created["id"].(string)
 	c.must(200, "PATCH", "/me/events/"+id, map[string]any{"location": map[string]any{"displayName": "Room 1"}})
 	c.must(200, "PATCH", "/me/events/"+id, map[string]any{"location": map[string]any{"displayName": "Room 1"}}) // no change
-	c.must(200, "PATCH", "/me/events/"+id, map[string]any{"attendees": []any{}})                              // removal notifies
-	c.must(200, "PATCH", "/me/events/"+id, map[string]any{"subject": "n"})                                    // no attendees left
+	c.must(200, "PATCH", "/me/events/"+id, map[string]any{"attendees": []any{}})                                // removal notifies
+	c.must(200, "PATCH", "/me/events/"+id, map[string]any{"subject": "n"})                                      // no attendees left
 	// The user moving the meeting in Outlook is not the API's doing.
 	if err := mb.Update(Events, id, map[string]any{"start": map[string]any{"dateTime": "2026-01-01T09:00:00", "timeZone": "UTC"}}); err != nil {
 		t.Fatal(err)
