@@ -25,9 +25,9 @@ import (
 // limiterFactory builds n limiters that share state the way n worker
 // processes would (the same database, or for the memory limiter the same
 // instance, since it is per process by design).
-type limiterFactory func(t *testing.T, n int, cfg graph.LimitConfig) []graph.WeightedLimiter
+type limiterFactory func(t testing.TB, n int, cfg graph.LimitConfig) []graph.WeightedLimiter
 
-func memoryFactory(t *testing.T, n int, cfg graph.LimitConfig) []graph.WeightedLimiter {
+func memoryFactory(t testing.TB, n int, cfg graph.LimitConfig) []graph.WeightedLimiter {
 	l := graph.NewMemoryLimiter(cfg)
 	out := make([]graph.WeightedLimiter, n)
 	for i := range out {
@@ -36,7 +36,7 @@ func memoryFactory(t *testing.T, n int, cfg graph.LimitConfig) []graph.WeightedL
 	return out
 }
 
-func applyMigration(t *testing.T, db *sql.DB, dialect string) {
+func applyMigration(t testing.TB, db *sql.DB, dialect string) {
 	t.Helper()
 	path := filepath.Join(samples.RepoRoot(t), "models", "migrations", "0400_graph_limits."+dialect+".sql")
 	b, err := os.ReadFile(path)
@@ -63,7 +63,7 @@ func stripComments(s string) string {
 	return b.String()
 }
 
-func sqliteFactory(t *testing.T, n int, cfg graph.LimitConfig) []graph.WeightedLimiter {
+func sqliteFactory(t testing.TB, n int, cfg graph.LimitConfig) []graph.WeightedLimiter {
 	path := filepath.Join(t.TempDir(), "limits.db")
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 	var out []graph.WeightedLimiter
@@ -87,7 +87,7 @@ func sqliteFactory(t *testing.T, n int, cfg graph.LimitConfig) []graph.WeightedL
 
 const pgBase = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
-func postgresFactory(t *testing.T, n int, cfg graph.LimitConfig) []graph.WeightedLimiter {
+func postgresFactory(t testing.TB, n int, cfg graph.LimitConfig) []graph.WeightedLimiter {
 	admin, err := sql.Open("pgx", pgBase)
 	if err == nil {
 		c, cancel := context.WithTimeout(context.Background(), 3*time.Second)
