@@ -54,6 +54,6 @@ func Seed(ctx context.Context, s *models.Store) error {
 				return err
 			}
 		}
-		return nil
+		return seedCRM(ctx, s, time.Now().UTC())
 	})
 }
