@@ -1,0 +1,217 @@
+// Package e2e_test drives the task pane, the ribbon's function file and the
+// sign-in pages in headless Chromium against a real server on a demo
+// database, with Office.js replaced by a test shim.
+package e2e_test
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/chromedp"
+
+	"github.com/salesbridge/salesbridge/addin/demo"
+	"github.com/salesbridge/salesbridge/models"
+	"github.com/salesbridge/salesbridge/server/servertest"
+)
+
+//go:embed testdata/office-shim.js
+var officeShim string
+
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("Chromium is required under CI=true (apt-get install chromium)")
+	}
+	t.Skip("Chromium not found: install Debian's chromium to run the browser tests")
+	return ""
+}
+
+// item is the Outlook item the shim shows.
+type item struct {
+	Kind              string   `json:"kind"`
+	Subject           string   `json:"subject"`
+	From              *person  `json:"from,omitempty"`
+	To                []person `json:"to,omitempty"`
+	Cc                []person `json:"cc,omitempty"`
+	InternetMessageID string   `json:"internetMessageId,omitempty"`
+	ConversationID    string   `json:"conversationId,omitempty"`
+	Organizer         *person  `json:"organizer,omitempty"`
+	Attendees         []person `json:"attendees,omitempty"`
+	Start             string   `json:"start,omitempty"`
+	End               string   `json:"end,omitempty"`
+	ICalUID           string   `json:"iCalUId,omitempty"`
+	Body              string   `json:"body,omitempty"`
+}
+
+type person struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+type browser struct {
+	t         *testing.T
+	ctx       context.Context
+	base      string
+	artifacts string
+
+	mu   sync.Mutex
+	item *item
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	exe := chromiumPath(t)
+	dir := os.Getenv("SALESBRIDGE_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	dir = filepath.Join(dir, "e2e-"+strings.ReplaceAll(t.Name(), "/", "-"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(420, 900),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	b := &browser{t: t, ctx: ctx, base: base, artifacts: dir}
+	// every request for Office.js is answered with the shim and the item
+	paused := chromedp.Events(ctx, fetch.RequestPaused)
+	go func() {
+		for ev, err := range paused {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			cfg, _ := json.Marshal(map[string]any{"item": b.item, "user": person{"jordan.smith@contoso.example", "Jordan Smith"}})
+			b.mu.Unlock()
+			body := "window.__SHIM_CONFIG = " + string(cfg) + ";\n" + officeShim
+			_, _ = chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID, ResponseCode: 200,
+				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/javascript; charset=utf-8"}, {Name: "Cache-Control", Value: "no-store"}},
+				Body:            []byte(body)})
+		}
+	}()
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "https://appsforoffice.microsoft.com/*"}}}); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return b
+}
+
+func (b *browser) setItem(it *item) {
+	b.mu.Lock()
+	b.item = it
+	b.mu.Unlock()
+}
+
+// run runs actions with a timeout, failing the test with a screenshot.
+func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.shot("failed-" + what)
+		tctx, tcancel := context.WithTimeout(b.ctx, 5*time.Second)
+		defer tcancel()
+		text, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`(document.getElementById('view') || document.body).innerText`))
+		b.t.Fatalf("%s: %v\npane text: %s", what, err, text)
+	}
+}
+
+func (b *browser) shot(name string) {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(85)); err == nil {
+		_ = os.WriteFile(filepath.Join(b.artifacts, name+".jpg"), buf, 0o644)
+	}
+}
+
+// eval evaluates a JavaScript expression (awaiting a promise) into out.
+func (b *browser) eval(js string, out any) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](js, chromedp.EvalAwaitPromise))
+	if err == nil {
+		err = json.Unmarshal(raw, out)
+	}
+	if err != nil {
+		b.shot("failed-eval")
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+}
+
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.run("open "+path, chromedp.Navigate(b.base+path))
+}
+
+const pane = "/crmUI/osc365/web/index.html"
+
+type fixture struct {
+	env     *servertest.Env
+	stub    *contractStub
+	b       *browser
+	user    models.User
+	contact models.Contact
+	account models.Account
+}
+
+func setup(t *testing.T) *fixture {
+	chromiumPath(t)
+	env := servertest.New(t)
+	ctx := context.Background()
+	if err := demo.Seed(ctx, env.Store); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{env: env}
+	db := env.Store.DB(ctx)
+	if err := db.Where("username = ?", "jsmith").First(&f.user).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Where("account_id IS NOT NULL").Order("id").First(&f.contact).Error; err != nil {
+		t.Fatal(err)
+	}
+	db.First(&f.account, *f.contact.AccountID)
+	f.stub = newStub(env, f.user.ID)
+	srv := httptest.NewServer(&front{real: env.App.Engine, routes: env.App.Engine.Routes(), stub: f.stub.Handler()})
+	t.Cleanup(srv.Close)
+	f.b = newBrowser(t, srv.URL)
+	return f
+}
+
+func (f *fixture) email(n int, from person) *item {
+	return &item{Kind: "email", Subject: fmt.Sprintf("Proposal %d", n), From: &from,
+		To:                []person{{f.user.Email, f.user.DisplayName}},
+		Cc:                []person{{"new.person@unknown-corp.example", "Nina Neumann"}},
+		InternetMessageID: fmt.Sprintf("<e2e-%d@mail.example>", n), ConversationID: fmt.Sprintf("conv-%d", n), Body: "Hello from the test"}
+}
+
+func (f *fixture) sender() person {
+	return person{f.contact.Email, f.contact.FirstName + " " + f.contact.LastName}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
