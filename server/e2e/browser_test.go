@@ -138,8 +138,8 @@ func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 func (b *browser) shot(name string) {
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
-	if buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(85)); err == nil {
-		_ = os.WriteFile(filepath.Join(b.artifacts, name+".jpg"), buf, 0o644)
+	if buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(b.artifacts, name+".png"), buf, 0o644)
 	}
 }
 
