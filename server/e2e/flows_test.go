@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -172,6 +173,43 @@ func TestBrowserTaskPane(t *testing.T) {
 		if connect != 0 {
 			t.Error("the pane fell back to Connect")
 		}
+	})
+
+	step("network loss shows a retry", func(t *testing.T) {
+		f.stub.DropNext("context", 1)
+		b.run("offline", chromedp.Click(chromedp.CSS(`[data-tab=search]`)), chromedp.Click(chromedp.CSS(`[data-tab=context]`)),
+			chromedp.WaitVisible(chromedp.CSS(`.banner.error[data-code=network] button`)))
+		b.shot("10-network-retry")
+		b.run("retry", chromedp.Click(chromedp.CSS(`.banner.error button`)), chromedp.WaitVisible(chromedp.CSS(`.person[data-contact]`)))
+	})
+
+	step("appointment as organizer", func(t *testing.T) {
+		var other models.Contact
+		f.env.Store.DB(ctx).Where("id <> ? AND account_id IS NOT NULL", f.contact.ID).Order("id DESC").First(&other)
+		appt := &item{Kind: "appointment", Subject: "Quarterly review", Organizer: &person{f.user.Email, f.user.DisplayName},
+			Attendees: []person{f.sender(), {other.Email, other.FirstName + " " + other.LastName}},
+			Start:     time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339), End: time.Now().Add(25 * time.Hour).UTC().Format(time.RFC3339),
+			ICalUID: "040000008200E00074C5B7101A82E008-e2e"}
+		b.setItem(appt)
+		b.open(pane)
+		b.run("attendees", chromedp.WaitVisible(chromedp.CSS(`.person[data-email="`+other.Email+`"]`)), chromedp.WaitVisible(chromedp.CSS(`#share`)))
+		var label string
+		b.eval(`document.getElementById('share').textContent`, &label)
+		if label != "Share appointment" {
+			t.Errorf("share button %q", label)
+		}
+		b.shot("11-appointment")
+		b.run("share", chromedp.Click(chromedp.CSS(`#share`)), chromedp.WaitVisible(chromedp.CSS(`#shared-link`)))
+		var a models.Activity
+		if err := f.env.Store.DB(ctx).Where("ical_uid = ?", appt.ICalUID).First(&a).Error; err != nil || a.TypeCode != models.ActivityAppointment {
+			t.Fatalf("appointment activity: %+v %v", a, err)
+		}
+		var n int64
+		f.env.Store.DB(ctx).Model(&models.ActivityAssociation{}).Where("activity_id = ?", a.ID).Count(&n)
+		if n != 4 {
+			t.Errorf("%d associations, want both attendees' contacts and accounts", n)
+		}
+		b.setItem(first)
 	})
 
 	step("conflict resolved per field", func(t *testing.T) {

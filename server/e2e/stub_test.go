@@ -68,6 +68,7 @@ type contractStub struct {
 	conflicts []stubConflict
 	resolved  map[int64]map[string]string
 	calls     map[string]int
+	drop      map[string]int
 }
 
 type stubConflict struct {
@@ -87,7 +88,7 @@ type stubField struct {
 
 func newStub(env *servertest.Env, userID int64) *contractStub {
 	s := &contractStub{env: env, UserID: userID, handoffs: map[string]bool{}, refresh: map[string]*models.Session{},
-		expired: map[string]bool{}, resolved: map[int64]map[string]string{}, calls: map[string]int{}}
+		expired: map[string]bool{}, resolved: map[int64]map[string]string{}, calls: map[string]int{}, drop: map[string]int{}}
 	s.conflicts = []stubConflict{{ID: 1, Type: "contact", CrmID: 1, Title: "Contact: phone and title changed on both sides",
 		Fields: []stubField{{"jobTitle", "Job title", "CFO", "Chief Financial Officer"}, {"phone", "Phone", "+12125550100", "+12125550199"}}}}
 	return s
@@ -101,6 +102,14 @@ func (s *contractStub) ExpireAccessTokens() {
 	for _, t := range s.issued {
 		s.expired[t] = true
 	}
+}
+
+// DropNext makes the next n calls of an endpoint fail as if the network
+// were down.
+func (s *contractStub) DropNext(key string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drop[key] = n
 }
 
 func (s *contractStub) Calls(key string) int {
@@ -130,7 +139,21 @@ func (s *contractStub) Handler() http.Handler {
 			s.mu.Lock()
 			s.calls[key]++
 			exp := s.expired[tok]
+			drop := s.drop[key] > 0
+			if drop {
+				s.drop[key]--
+			}
 			s.mu.Unlock()
+			if drop { // the network went away: a broken answer, then nothing
+				if hj, ok := w.(http.Hijacker); ok {
+					if conn, _, err := hj.Hijack(); err == nil {
+						_, _ = conn.Write([]byte("\x00\x01 connection lost\r\n\r\n"))
+						_ = conn.Close()
+						return
+					}
+				}
+				panic(http.ErrAbortHandler)
+			}
 			p, err := s.env.App.Sessions.Authenticate(r.Context(), tok)
 			if err != nil || exp {
 				writeErr(w, 401, "unauthenticated", "Your session is missing, expired or revoked. Please connect again.", nil)
