@@ -215,10 +215,10 @@ func TestBrowserTaskPane(t *testing.T) {
 	step("conflict resolved per field", func(t *testing.T) {
 		b.run("sync", chromedp.WaitVisible(chromedp.CSS(`#conflicts-badge`)), chromedp.Click(chromedp.CSS(`[data-tab=sync]`)), chromedp.WaitVisible(chromedp.CSS(`[data-conflict="1"]`)))
 		b.shot("08-sync-conflict")
-		b.run("resolve", chromedp.Click(chromedp.CSS(`input[name="cf-1-phone"][value=outlook]`)), chromedp.Click(chromedp.CSS(`[data-conflict="1"] button[type=submit]`)),
+		b.run("resolve", chromedp.Click(chromedp.CSS(`input[name="cf-1-phone"][value=client]`)), chromedp.Click(chromedp.CSS(`[data-conflict="1"] button[type=submit]`)),
 			chromedp.WaitNotPresent(chromedp.CSS(`[data-conflict="1"]`)))
 		got := f.stub.Resolved(1)
-		if got["phone"] != "outlook" || got["jobTitle"] != "crm" {
+		if got["phone"] != "client" || got["jobTitle"] != "server" {
 			t.Errorf("choices %v", got)
 		}
 	})

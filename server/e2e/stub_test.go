@@ -72,25 +72,23 @@ type contractStub struct {
 }
 
 type stubConflict struct {
-	ID     int64       `json:"id"`
-	Type   string      `json:"objectType"`
-	CrmID  int64       `json:"crmId"`
-	Title  string      `json:"title"`
-	Fields []stubField `json:"fields"`
+	ID        int64                `json:"id"`
+	Type      string               `json:"objectType"`
+	CrmID     int64                `json:"crmId"`
+	CreatedAt time.Time            `json:"createdAt"`
+	Fields    map[string]stubField `json:"fields"`
 }
 
 type stubField struct {
-	Name    string `json:"name"`
-	Label   string `json:"label"`
-	CRM     string `json:"crm"`
-	Outlook string `json:"outlook"`
+	Server string `json:"server"`
+	Client string `json:"client"`
 }
 
 func newStub(env *servertest.Env, userID int64) *contractStub {
 	s := &contractStub{env: env, UserID: userID, handoffs: map[string]bool{}, refresh: map[string]*models.Session{},
 		expired: map[string]bool{}, resolved: map[int64]map[string]string{}, calls: map[string]int{}, drop: map[string]int{}}
-	s.conflicts = []stubConflict{{ID: 1, Type: "contact", CrmID: 1, Title: "Contact: phone and title changed on both sides",
-		Fields: []stubField{{"jobTitle", "Job title", "CFO", "Chief Financial Officer"}, {"phone", "Phone", "+12125550100", "+12125550199"}}}}
+	s.conflicts = []stubConflict{{ID: 1, Type: "contact", CrmID: 1, CreatedAt: time.Now().UTC().Add(-time.Hour),
+		Fields: map[string]stubField{"jobTitle": {"CFO", "Chief Financial Officer"}, "phone": {"+12125550100", "+12125550199"}}}}
 	return s
 }
 
@@ -216,11 +214,13 @@ func (s *contractStub) issue(w http.ResponseWriter, ctx context.Context, sess *m
 		body["refreshToken"] = rt
 	}
 	s.mu.Unlock()
-	writeJSON(w, 201, body)
+	writeJSON(w, 200, body)
 }
 
 func (s *contractStub) session(w http.ResponseWriter, r *http.Request) {
-	var req struct{ Handoff string }
+	var req struct {
+		Handoff string `json:"handoff"`
+	}
 	_ = json.NewDecoder(r.Body).Decode(&req)
 	s.mu.Lock()
 	trusted, ok := s.handoffs[req.Handoff]
@@ -373,7 +373,7 @@ func (s *contractStub) share(w http.ResponseWriter, r *http.Request, p identity.
 	if created {
 		status = 201
 	}
-	writeJSON(w, status, map[string]any{"activityId": a.ID, "created": created})
+	writeJSON(w, status, map[string]any{"id": a.ID, "type": a.TypeCode, "subject": a.Subject})
 }
 
 func (s *contractStub) page(w http.ResponseWriter, r *http.Request, items []rec, size int) {
@@ -512,17 +512,10 @@ func (s *contractStub) createContact(w http.ResponseWriter, r *http.Request, p i
 }
 
 func (s *contractStub) syncStatus(w http.ResponseWriter, r *http.Request, p identity.Principal) {
-	s.mu.Lock()
-	n := 0
-	for _, c := range s.conflicts {
-		if s.resolved[c.ID] == nil {
-			n++
-		}
-	}
-	s.mu.Unlock()
 	start := time.Now().Add(-40 * time.Minute).UTC()
-	writeJSON(w, 200, map[string]any{"authorized": true, "conflicts": n,
-		"lastRun": map[string]any{"startedAt": start, "finishedAt": start.Add(12 * time.Second), "status": "succeeded_with_conflicts"}})
+	writeJSON(w, 200, map[string]any{"state": "enabled", "authorized": true, "running": nil,
+		"lastRun": map[string]any{"id": 1, "trigger": "standard", "startedAt": start, "finishedAt": start.Add(12 * time.Second),
+			"status": "succeeded_with_conflicts", "graphMs": 800, "crmMs": 150, "counts": map[string]any{}, "error": ""}})
 }
 
 func (s *contractStub) listConflicts(w http.ResponseWriter, r *http.Request, p identity.Principal) {
@@ -534,17 +527,24 @@ func (s *contractStub) listConflicts(w http.ResponseWriter, r *http.Request, p i
 			items = append(items, c)
 		}
 	}
-	writeJSON(w, 200, map[string]any{"items": items})
+	writeJSON(w, 200, map[string]any{"conflicts": items})
 }
 
 func (s *contractStub) resolve(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	var req struct{ Choices map[string]string }
+	var req struct {
+		Choice string            `json:"choice"`
+		Fields map[string]string `json:"fields"`
+	}
 	_ = json.NewDecoder(r.Body).Decode(&req)
+	if req.Choice != "fields" {
+		writeErr(w, 400, "invalid_argument", "choice", map[string]string{"choice": "must be fields"})
+		return
+	}
 	s.mu.Lock()
-	s.resolved[id] = req.Choices
+	s.resolved[id] = req.Fields
 	s.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"id": id, "status": "resolved"})
+	w.WriteHeader(204)
 }
 
 func (s *contractStub) Resolved(id int64) map[string]string {

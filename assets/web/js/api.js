@@ -87,7 +87,7 @@ export function refresh() {
 }
 
 export async function exchangeHandoff(handoff, trusted) {
-  const b = await raw('POST', '/session', { handoff, trusted });
+  const b = await raw('POST', '/session', { handoff });
   session.accept(b, trusted);
   return b;
 }
@@ -112,7 +112,8 @@ function signOut(reason) {
 }
 
 export async function loadMe() {
-  user = await api('GET', '/me');
+  const me = await api('GET', '/me');
+  user = me.user || me;
   return user;
 }
 

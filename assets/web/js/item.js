@@ -76,16 +76,16 @@ export function contextQuery(item) {
 }
 
 // shareBody builds the share request of an item with the chosen associations.
-export async function shareBody(item, associations) {
+export async function shareBody(item, associations, source) {
   if (item.kind === 'email') {
     return {
-      internetMessageId: item.internetMessageId, conversationId: item.conversationId, outlookItemId: item.itemId,
+      internetMessageId: item.internetMessageId, conversationId: item.conversationId, itemId: item.itemId, source,
       subject: item.subject, bodyHtml: await body('html'), from: item.from, to: item.to, cc: item.cc,
       sentAt: item.sentAt, associations,
     };
   }
   return {
-    iCalUId: item.iCalUId, outlookItemId: item.itemId, subject: item.subject, bodyHtml: await body('html'),
+    iCalUId: item.iCalUId, itemId: item.itemId, source, subject: item.subject, bodyHtml: await body('html'),
     start: item.start, end: item.end, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, location: item.location,
     organizer: item.organizer, attendees: item.attendees, associations,
   };

@@ -194,7 +194,8 @@ function personCard(p, primary) {
 
 // ---------- share ----------
 function activityLink(s) {
-  return h('a', { href: s.url || `/crmUI/osc365/web/index.html#activity-${s.activityId}`, target: '_blank', rel: 'noopener', id: 'shared-link' }, 'Open the activity');
+  const id = s.id || s.activityId;
+  return h('a', { href: s.url || `/api/v1/activities/${id}`, target: '_blank', rel: 'noopener', id: 'shared-link', 'data-activity': id }, 'Open the activity');
 }
 
 function shareBox(item, ctx, main) {
@@ -238,12 +239,11 @@ function shareBox(item, ctx, main) {
     btn.disabled = true;
     mount(status, loading('Sharing…'));
     try {
-      const req = await shareBody(item, opts.filter((o) => o.checked).map((o) => ({ type: o.type, id: o.id })));
-      const fields = {};
-      extra.querySelectorAll('[data-field]').forEach((i) => { fields[i.dataset.field] = i.value; });
-      if (Object.keys(fields).length) req.fields = fields;
+      const req = await shareBody(item, opts.filter((o) => o.checked).map((o) => ({ type: o.type, id: o.id })), 'pane');
+      // mandatory fields of advanced sharing mode travel as share properties
+      extra.querySelectorAll('[data-field]').forEach((i) => { if (i.value.trim()) req[i.dataset.field] = i.value.trim(); });
       const res = await api('POST', item.kind === 'email' ? '/shares/email' : '/shares/appointment', req);
-      mount($('share-box'), banner('ok', res.created === false ? 'Already shared with Sales.' : 'Shared with Sales.', activityLink(res)));
+      mount($('share-box'), banner('ok', 'Shared with Sales.', activityLink(res)));
       announce('Shared with Sales');
     } catch (e) {
       btn.disabled = false;
@@ -252,7 +252,8 @@ function shareBox(item, ctx, main) {
         for (const [name, msg] of Object.entries(e.fields)) {
           if (!extra.querySelector(`[data-field="${name}"]`)) {
             const id = 'mf-' + name.replace(/\W/g, '-');
-            extra.append(h('label', { for: id }, name.replace(/^fields\./, ''), h('span', { class: 'req' }, ' *')), h('input', { id, 'data-field': name, required: true }));
+            const label = name.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
+            extra.append(h('label', { for: id }, label, h('span', { class: 'req' }, ' *')), h('input', { id, 'data-field': name, required: true }));
           }
           void msg;
         }
@@ -374,21 +375,22 @@ const renderFavorites = () => renderBatches('Favorites', '/favorites', 'favorite
 // ---------- sync ----------
 async function syncBadge() {
   try {
-    const s = await api('GET', '/sync/status');
-    const n = s.conflicts || 0;
+    const r = await api('GET', '/sync/conflicts');
+    const n = (r.conflicts || []).length;
     const b = $('conflicts-badge');
     b.textContent = n; b.hidden = !n;
     b.setAttribute('aria-label', `${n} sync conflicts`);
-    return s;
-  } catch { return null; }
+  } catch { /* the badge is optional */ }
 }
+
+const STATES = { enabled: 'Sync is on.', suspended: 'Sync is suspended by your administrator.', disabled: 'Sync is turned off by your administrator.', needs_review: 'Sync is paused for review: it would have deleted many records. Your administrator has been told.', not_connected: 'Connect your Outlook account to sync.' };
 
 async function renderSync() {
   const v = view();
   mount(v, loading());
   let s;
   try { s = await api('GET', '/sync/status'); } catch (e) { mount(v, h('h1', {}, 'Sync'), failure(e, renderSync)); return; }
-  const last = s.lastRun;
+  const last = s.running || s.lastRun;
   const run = h('button', { class: 'primary', id: 'sync-now' }, 'Sync now');
   const msg = h('div', { 'aria-live': 'polite' });
   run.addEventListener('click', async () => {
@@ -397,7 +399,8 @@ async function renderSync() {
   });
   const conflicts = h('div', { id: 'conflicts' });
   mount(v, h('h1', {}, 'Sync'),
-    h('p', { id: 'sync-status' }, last ? `Last run ${when(last.startedAt)} ${new Date(last.startedAt).toLocaleTimeString()}: ${(last.status || '').replace(/_/g, ' ')}` : 'Not synced yet.'),
+    h('p', { id: 'sync-status' }, last ? `${s.running ? 'Running since' : 'Last run'} ${when(last.startedAt)} ${new Date(last.startedAt).toLocaleTimeString()}: ${(last.status || '').replace(/_/g, ' ')}` : 'Not synced yet.'),
+    STATES[s.state] && s.state !== 'enabled' ? banner('info', STATES[s.state]) : null,
     s.authorized === false ? banner('error', 'Outlook access has expired. Connect again so sync can run.') : null,
     h('div', { class: 'actions' }, run), msg, conflicts);
   renderConflicts(conflicts);
@@ -406,25 +409,27 @@ async function renderSync() {
 async function renderConflicts(box) {
   let r;
   try { r = await api('GET', '/sync/conflicts'); } catch (e) { mount(box, failure(e, () => renderConflicts(box))); return; }
-  const items = r.items || [];
+  const items = r.conflicts || [];
   if (!items.length) { mount(box, h('p', { class: 'muted' }, 'No conflicts.')); return; }
   mount(box, h('h2', {}, `Conflicts (${items.length})`), items.map((c) => {
-    const rows = (c.fields || []).map((f) => {
-      const n = `cf-${c.id}-${f.name}`;
-      return h('tr', {}, h('th', { scope: 'row' }, f.label || f.name),
-        h('td', {}, h('label', { class: 'check' }, h('input', { type: 'radio', name: n, value: 'crm', checked: true }), f.crm ?? '')),
-        h('td', {}, h('label', { class: 'check' }, h('input', { type: 'radio', name: n, value: 'outlook' }), f.outlook ?? '')));
+    const names = Object.keys(c.fields || {});
+    const rows = names.map((name) => {
+      const f = c.fields[name], n = `cf-${c.id}-${name}`;
+      const label = name.replace(/([A-Z])/g, ' $1').replace(/^./, (x) => x.toUpperCase());
+      return h('tr', {}, h('th', { scope: 'row' }, label),
+        h('td', {}, h('label', { class: 'check' }, h('input', { type: 'radio', name: n, value: 'server', checked: true }), f.server || '(empty)')),
+        h('td', {}, h('label', { class: 'check' }, h('input', { type: 'radio', name: n, value: 'client' }), f.client || '(empty)')));
     });
     const form = h('form', { class: 'card conflict', 'data-conflict': c.id },
-      h('h3', {}, c.title || `${c.objectType} ${c.crmId}`),
+      h('h3', {}, `${c.objectType.replace(/^./, (x) => x.toUpperCase())} #${c.crmId}`, h('span', { class: 'muted' }, ' · ' + when(c.createdAt))),
       h('table', { class: 'conflict' }, h('thead', {}, h('tr', {}, h('th', {}, 'Field'), h('th', {}, 'Sales'), h('th', {}, 'Outlook'))), h('tbody', {}, rows)),
       h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Resolve')));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      const choices = {};
-      (c.fields || []).forEach((f) => { choices[f.name] = form.querySelector(`input[name="cf-${c.id}-${f.name}"]:checked`).value; });
+      const fields = {};
+      names.forEach((name) => { fields[name] = form.querySelector(`input[name="cf-${c.id}-${name}"]:checked`).value; });
       try {
-        await api('POST', `/sync/conflicts/${c.id}/resolve`, { choices });
+        await api('POST', `/sync/conflicts/${c.id}/resolve`, { choice: 'fields', fields });
         form.replaceWith(banner('ok', 'Resolved. The next sync applies your choice.'));
         syncBadge();
       } catch (e) { form.append(failure(e)); }
