@@ -191,7 +191,7 @@ func setup(t *testing.T) *fixture {
 	}
 	db.First(&f.account, *f.contact.AccountID)
 	f.stub = newStub(env, f.user.ID)
-	srv := httptest.NewServer(&front{real: env.App.Engine, routes: env.App.Engine.Routes(), stub: f.stub.Handler()})
+	srv := httptest.NewServer(&front{real: env.App.Engine, stub: f.stub.Handler()})
 	t.Cleanup(srv.Close)
 	f.b = newBrowser(t, srv.URL)
 	return f

@@ -13,46 +13,30 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/salesbridge/salesbridge/addin/identity"
 	"github.com/salesbridge/salesbridge/assets"
 	"github.com/salesbridge/salesbridge/models"
 	"github.com/salesbridge/salesbridge/server/servertest"
 )
 
-// front serves every request the real engine has a route for with the real
-// engine, and the rest with contractStub: the endpoints of the connect,
-// panel, share and sync features that are not on this branch yet, built
-// to the contract the pages follow. As the features land, their real
-// routes take over without changing the tests.
+// front serves the pages, /me and everything else from the real engine,
+// and the feature endpoints the contract stub implements from the stub:
+// connect (the dialog without the Microsoft round trip), context, search,
+// recent, favorites, contacts, address formats, shares and sync, built to
+// the contracts of those features. The stub answers in the shapes of their
+// OpenAPI fragments, so a feature's real route can replace its stub entry
+// once its data is seeded the way the flows expect.
 type front struct {
-	real   http.Handler
-	routes []gin.RouteInfo
-	stub   http.Handler
-}
-
-func matches(pattern, path string) bool {
-	ps, xs := strings.Split(strings.Trim(pattern, "/"), "/"), strings.Split(strings.Trim(path, "/"), "/")
-	for i, p := range ps {
-		if strings.HasPrefix(p, "*") {
-			return true
-		}
-		if i >= len(xs) || (!strings.HasPrefix(p, ":") && p != xs[i]) {
-			return false
-		}
-	}
-	return len(ps) == len(xs)
+	real http.Handler
+	stub *http.ServeMux
 }
 
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	for _, rt := range f.routes {
-		if rt.Method == r.Method && matches(rt.Path, r.URL.Path) {
-			f.real.ServeHTTP(w, r)
-			return
-		}
+	if _, pattern := f.stub.Handler(r); pattern != "" {
+		f.stub.ServeHTTP(w, r)
+		return
 	}
-	f.stub.ServeHTTP(w, r)
+	f.real.ServeHTTP(w, r)
 }
 
 type contractStub struct {
@@ -126,7 +110,7 @@ func writeErr(w http.ResponseWriter, status int, code, msg string, fields map[st
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg, "fields": fields}})
 }
 
-func (s *contractStub) Handler() http.Handler {
+func (s *contractStub) Handler() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /connect/start", s.connectStart)
 	m.HandleFunc("POST /api/v1/session", s.session)
@@ -179,6 +163,8 @@ func (s *contractStub) Handler() http.Handler {
 	return m
 }
 
+var resultBlock = regexp.MustCompile(`(?s)<script type="application/json" id="connect-result">.*?</script>`)
+
 // connectStart stands for the whole connect dialog (sales sign-in, then
 // Microsoft): it answers with close.html carrying a fresh handoff code.
 func (s *contractStub) connectStart(w http.ResponseWriter, r *http.Request) {
@@ -192,7 +178,7 @@ func (s *contractStub) connectStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, _ := json.Marshal(map[string]string{"status": "ok", "handoff": code})
-	out := strings.Replace(string(page), `id="connect-result">{}<`, `id="connect-result">`+string(res)+`<`, 1)
+	out := resultBlock.ReplaceAllLiteralString(string(page), `<script type="application/json" id="connect-result">`+string(res)+`</script>`)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(out))
 }
