@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"io/fs"
+	"html/template"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -163,7 +163,7 @@ func (s *contractStub) Handler() *http.ServeMux {
 	return m
 }
 
-var resultBlock = regexp.MustCompile(`(?s)<script type="application/json" id="connect-result">.*?</script>`)
+var closePage = template.Must(template.ParseFS(assets.FS, "web/close.html"))
 
 // connectStart stands for the whole connect dialog (sales sign-in, then
 // Microsoft): it answers with close.html carrying a fresh handoff code.
@@ -172,15 +172,9 @@ func (s *contractStub) connectStart(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.handoffs[code] = r.URL.Query().Get("trusted") == "true"
 	s.mu.Unlock()
-	page, err := fs.ReadFile(assets.FS, "web/close.html")
-	if err != nil {
-		http.Error(w, err.Error(), 500)
-		return
-	}
-	res, _ := json.Marshal(map[string]string{"status": "ok", "handoff": code})
-	out := resultBlock.ReplaceAllLiteralString(string(page), `<script type="application/json" id="connect-result">`+string(res)+`</script>`)
+	res, _ := json.Marshal(map[string]string{"status": "connected", "handoff": code})
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_, _ = w.Write([]byte(out))
+	_ = closePage.Execute(w, map[string]any{"ResultJSON": template.JS(res), "OK": true, "Message": "You are connected."})
 }
 
 func (s *contractStub) issue(w http.ResponseWriter, ctx context.Context, sess *models.Session, tok string, exp time.Time, oldRefresh string) {

@@ -8,12 +8,14 @@ function result() {
 
 function show(r) {
   const title = document.getElementById('title');
-  const text = document.getElementById('message');
-  const ok = r.status === 'ok';
+  const text = document.getElementById('connect-message');
+  const ok = r.status === 'connected' || r.status === 'ok';
   document.body.dataset.status = ok ? 'ok' : 'error';
   title.textContent = ok ? 'You are connected' : 'Connection failed';
-  text.textContent = ok ? 'You can close this window and return to Outlook.'
-    : (r.message || 'The sign-in did not finish. Close this window and try Connect again.');
+  if (!text.textContent.trim()) {
+    text.textContent = ok ? 'You can close this window and return to Outlook.'
+      : (r.message || 'The sign-in did not finish. Close this window and try Connect again.');
+  }
   if (!ok && r.code) document.getElementById('code').textContent = 'Reason: ' + r.code;
 }
 

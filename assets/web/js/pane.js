@@ -80,7 +80,7 @@ function connect(trusted) {
       dlg.close();
       let msg;
       try { msg = JSON.parse(arg.message); } catch { msg = { status: 'error', message: 'The sign-in window sent an unreadable answer.' }; }
-      if (msg.status !== 'ok' || !msg.handoff) { showConnect(msg.message || 'Sign-in did not finish.'); return; }
+      if ((msg.status !== 'connected' && msg.status !== 'ok') || !msg.handoff) { showConnect(msg.message || 'Sign-in did not finish.'); return; }
       mount(view(), loading('Connecting…'));
       try {
         await exchangeHandoff(msg.handoff, trusted);
