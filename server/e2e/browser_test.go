@@ -8,6 +8,8 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -17,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 
 	"github.com/salesbridge/salesbridge/addin/demo"
@@ -83,33 +84,32 @@ func newBrowser(t *testing.T, base string) *browser {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	b := &browser{t: t, base: base, artifacts: dir}
+	// Office.js comes from Microsoft's CDN host, which the browser resolves
+	// to a local TLS server answering with the shim and the current item.
+	cdn := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		cfg, _ := json.Marshal(map[string]any{"item": b.item, "user": person{"jordan.smith@contoso.example", "Jordan Smith"}})
+		b.mu.Unlock()
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = io.WriteString(w, "window.__SHIM_CONFIG = "+string(cfg)+";\n"+officeShim)
+	}))
+	t.Cleanup(cdn.Close)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(420, 900),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("disable-popup-blocking", true),
+		// the CDN shim and the fake identity platform use test certificates
+		chromedp.Flag("ignore-certificate-errors", true),
+		chromedp.Flag("host-resolver-rules", "MAP appsforoffice.microsoft.com "+cdn.Listener.Addr().String()),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelB(); cancelA() })
-	b := &browser{t: t, ctx: ctx, base: base, artifacts: dir}
-	// every request for Office.js is answered with the shim and the item
-	paused := chromedp.Events(ctx, fetch.RequestPaused)
-	go func() {
-		for ev, err := range paused {
-			if err != nil {
-				return
-			}
-			b.mu.Lock()
-			cfg, _ := json.Marshal(map[string]any{"item": b.item, "user": person{"jordan.smith@contoso.example", "Jordan Smith"}})
-			b.mu.Unlock()
-			body := "window.__SHIM_CONFIG = " + string(cfg) + ";\n" + officeShim
-			_, _ = chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID, ResponseCode: 200,
-				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/javascript; charset=utf-8"}, {Name: "Cache-Control", Value: "no-store"}},
-				Body:            []byte(body)})
-		}
-	}()
-	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "https://appsforoffice.microsoft.com/*"}}}); err != nil {
+	b.ctx = ctx
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return b

@@ -3,7 +3,8 @@
 // user, the theme). window.__shim exposes what the pages did.
 (function () {
   var cfg = window.__SHIM_CONFIG || {};
-  var inDialog = window.parent !== window && window.parent.__shimDialog;
+  var opener = null;
+  try { if (window.opener && window.opener.__shimDialog) opener = window.opener; } catch (e) { opener = null; }
   var shim = window.__shim = { notifications: [], completed: 0, handlers: {}, roaming: {}, dialogs: [] };
 
   function ok(value) { return { status: 'succeeded', value: value }; }
@@ -67,25 +68,21 @@
         saveAsync: function (cb) { if (cb) cb(ok()); },
       },
       ui: {
-        // the dialog is an iframe of the same origin; its Office shim
-        // forwards messageParent here
+        // the dialog is a separate window, as in Outlook; the Office shim
+        // of the page it ends on forwards messageParent to its opener
         displayDialogAsync: function (url, opts, cb) {
-          var frame = document.createElement('iframe');
-          frame.id = 'office-dialog';
-          frame.style.cssText = 'position:fixed;inset:10%;width:80%;height:80%;background:#fff;border:1px solid #888;z-index:99';
           var handlers = {};
+          var win = window.open(url, 'office-dialog', 'width=420,height=640');
           var dialog = {
             addEventHandler: function (type, h) { handlers[type] = h; },
-            close: function () { frame.remove(); },
+            close: function () { try { win.close(); } catch (e) { /* already closed */ } },
             messageChild: function () {},
           };
-          window.__shimDialog = function (message) { if (handlers[Office.EventType.DialogMessageReceived]) handlers[Office.EventType.DialogMessageReceived]({ message: message, origin: location.origin }); };
+          window.__shimDialog = function (message) { var h = handlers[Office.EventType.DialogMessageReceived]; if (h) setTimeout(function () { h({ message: message, origin: location.origin }); }, 0); };
           shim.dialogs.push(url);
-          frame.src = url;
-          document.body.appendChild(frame);
-          setTimeout(function () { cb(ok(dialog)); }, 0);
+          setTimeout(function () { cb(win ? ok(dialog) : { status: 'failed', error: { code: 12009, message: 'popup blocked' } }); }, 0);
         },
-        messageParent: function (m) { if (inDialog) window.parent.__shimDialog(m); else shim.parentMessages = (shim.parentMessages || []).concat([m]); },
+        messageParent: function (m) { if (opener) opener.__shimDialog(m); else shim.parentMessages = (shim.parentMessages || []).concat([m]); },
       },
     },
     onReady: function (cb) {
