@@ -22,7 +22,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/salesbridge/salesbridge/addin/demo"
+	"github.com/salesbridge/salesbridge/addin/identity/idptest"
 	"github.com/salesbridge/salesbridge/models"
+	"github.com/salesbridge/salesbridge/server"
 	"github.com/salesbridge/salesbridge/server/servertest"
 )
 
@@ -172,16 +174,33 @@ type fixture struct {
 	user    models.User
 	contact models.Contact
 	account models.Account
+	idp     *idptest.IDP
 }
 
-func setup(t *testing.T) *fixture {
+// setup runs a server on a demo database behind a front that sends the
+// stubbed feature endpoints to the contract stub. With realIdentity the
+// connect dialog and sessions are the identity feature's, against the fake
+// Microsoft identity platform.
+func setup(t *testing.T, realIdentity bool) *fixture {
 	chromiumPath(t)
-	env := servertest.New(t)
+	fr := &front{}
+	srv := httptest.NewServer(fr)
+	t.Cleanup(srv.Close)
+	var idp *idptest.IDP
+	env := servertest.New(t, func(cfg *server.Config, opts *server.Options) {
+		cfg.PublicURL = srv.URL
+		if realIdentity {
+			idp = idptest.New(e2eAppID, e2eAppSecret)
+			t.Cleanup(idp.Close)
+			cfg.AuthorityURL = idp.Authority()
+			opts.HTTPClient = idp.Client()
+		}
+	})
 	ctx := context.Background()
 	if err := demo.Seed(ctx, env.Store); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{env: env}
+	f := &fixture{env: env, idp: idp}
 	db := env.Store.DB(ctx)
 	if err := db.Where("username = ?", "jsmith").First(&f.user).Error; err != nil {
 		t.Fatal(err)
@@ -191,11 +210,24 @@ func setup(t *testing.T) *fixture {
 	}
 	db.First(&f.account, *f.contact.AccountID)
 	f.stub = newStub(env, f.user.ID)
-	srv := httptest.NewServer(&front{real: env.App.Engine, stub: f.stub.Handler()})
-	t.Cleanup(srv.Close)
+	f.stub.realConnect = realIdentity
+	fr.real, fr.stub = env.App.Engine, f.stub.Handler()
+	if realIdentity {
+		var admin models.User
+		db.Where("username = ?", demo.AdminUsername).First(&admin)
+		r := env.Do("PUT", "/api/v1/admin/registration", map[string]any{"applicationId": e2eAppID, "applicationKey": e2eAppSecret, "name": "SalesBridge"}, env.Login(admin.ID))
+		if r.Status != 200 {
+			t.Fatalf("register the add-in: %d %s", r.Status, r.Body)
+		}
+	}
 	f.b = newBrowser(t, srv.URL)
 	return f
 }
+
+const (
+	e2eAppID     = "11111111-2222-3333-4444-555555555555"
+	e2eAppSecret = "e2e-app-secret"
+)
 
 func (f *fixture) email(n int, from person) *item {
 	return &item{Kind: "email", Subject: fmt.Sprintf("Proposal %d", n), From: &from,

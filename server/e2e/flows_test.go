@@ -2,19 +2,24 @@ package e2e_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/salesbridge/salesbridge/addin/demo"
+	"github.com/salesbridge/salesbridge/addin/identity/idptest"
 	"github.com/salesbridge/salesbridge/models"
 )
 
 // TestBrowserTaskPane walks the pane's main flows in one browser, in the
 // order a user meets them.
 func TestBrowserTaskPane(t *testing.T) {
-	f := setup(t)
+	f := setup(t, false)
 	b := f.b
 	ctx := context.Background()
 	first := f.email(1, f.sender())
@@ -269,4 +274,65 @@ func TestBrowserTaskPane(t *testing.T) {
 		}
 		b.shot("09-close")
 	})
+}
+
+// TestBrowserConnectThroughIdentity connects through the real dialog: the
+// sales sign-in page, the fake Microsoft identity platform, close.html and
+// the handoff, then recovers the session after a reload with the refresh
+// token of the trusted device.
+func TestBrowserConnectThroughIdentity(t *testing.T) {
+	f := setup(t, true)
+	b := f.b
+	f.idp.Select(idptest.Account{Email: f.user.Email, ObjectID: "oid-jsmith"})
+	b.setItem(f.email(1, f.sender()))
+	b.open(pane)
+	b.run("connect", chromedp.WaitVisible(chromedp.CSS(`#connect`)), chromedp.Click(chromedp.CSS(`#trusted`)), chromedp.Click(chromedp.CSS(`#connect`)))
+
+	// the dialog window: sign in with the sales account
+	var popup target.ID
+	deadline := time.Now().Add(15 * time.Second)
+	for popup == "" && time.Now().Before(deadline) {
+		infos, _ := chromedp.Targets(b.ctx)
+		for _, in := range infos {
+			if in.Type == "page" && (strings.Contains(in.URL, "/connect/") || strings.Contains(in.URL, "signin")) {
+				popup = in.TargetID
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if popup == "" {
+		t.Fatal("the connect dialog did not open")
+	}
+	pctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(popup))
+	defer cancel()
+	tctx, tcancel := context.WithTimeout(pctx, 20*time.Second)
+	defer tcancel()
+	if err := chromedp.Do(tctx, chromedp.WaitVisible(chromedp.CSS(`#signin-form #username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), "jsmith"), chromedp.SendKeys(chromedp.CSS(`#password`), demo.UserPassword)); err != nil {
+		t.Fatalf("sign-in page: %v", err)
+	}
+	if shot, err := chromedp.Run(tctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(b.artifacts, "20-signin.png"), shot, 0o644)
+	}
+	if err := chromedp.Do(tctx, chromedp.Click(chromedp.CSS(`#signin-submit`))); err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	b.run("connected", chromedp.WaitVisible(chromedp.CSS(`.person[data-contact]`)))
+	b.shot("21-connected")
+	var rt string
+	b.eval(`localStorage.getItem('salesbridge.refresh') || ''`, &rt)
+	if rt == "" {
+		t.Fatal("no refresh token on a trusted device")
+	}
+	b.open(pane)
+	b.run("session recovered", chromedp.WaitVisible(chromedp.CSS(`.person[data-contact]`)))
+	var rt2 string
+	b.eval(`localStorage.getItem('salesbridge.refresh') || ''`, &rt2)
+	if rt2 == "" || rt2 == rt {
+		t.Error("the refresh token was not rotated")
+	}
+	var m models.UserMapping
+	if err := f.env.Store.DB(context.Background()).Where("user_id = ?", f.user.ID).First(&m).Error; err != nil {
+		t.Errorf("no user mapping after connect: %v", err)
+	}
 }

@@ -43,6 +43,8 @@ type contractStub struct {
 	env *servertest.Env
 	// UserID is the sales user the fake sign-in connects.
 	UserID int64
+	// realConnect leaves connect and sessions to the identity feature.
+	realConnect bool
 
 	mu        sync.Mutex
 	handoffs  map[string]bool
@@ -112,9 +114,11 @@ func writeErr(w http.ResponseWriter, status int, code, msg string, fields map[st
 
 func (s *contractStub) Handler() *http.ServeMux {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /connect/start", s.connectStart)
-	m.HandleFunc("POST /api/v1/session", s.session)
-	m.HandleFunc("POST /api/v1/session/refresh", s.sessionRefresh)
+	if !s.realConnect {
+		m.HandleFunc("GET /connect/start", s.connectStart)
+		m.HandleFunc("POST /api/v1/session", s.session)
+		m.HandleFunc("POST /api/v1/session/refresh", s.sessionRefresh)
+	}
 	authed := func(key string, h func(http.ResponseWriter, *http.Request, identity.Principal)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
