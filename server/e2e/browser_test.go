@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -175,7 +176,12 @@ type fixture struct {
 	contact models.Contact
 	account models.Account
 	idp     *idptest.IDP
+	front   *front
+	skew    atomic.Int64 // how far the server's clock is ahead
 }
+
+// advance moves the server's clock forward.
+func (f *fixture) advance(d time.Duration) { f.skew.Add(int64(d)) }
 
 // setup runs a server on a demo database behind a front that sends the
 // stubbed feature endpoints to the contract stub. With realIdentity the
@@ -187,8 +193,10 @@ func setup(t *testing.T, realIdentity bool) *fixture {
 	srv := httptest.NewServer(fr)
 	t.Cleanup(srv.Close)
 	var idp *idptest.IDP
+	f := &fixture{front: fr}
 	env := servertest.New(t, func(cfg *server.Config, opts *server.Options) {
 		cfg.PublicURL = srv.URL
+		opts.Now = func() time.Time { return time.Now().UTC().Add(time.Duration(f.skew.Load())) }
 		if realIdentity {
 			idp = idptest.New(e2eAppID, e2eAppSecret)
 			t.Cleanup(idp.Close)
@@ -200,7 +208,7 @@ func setup(t *testing.T, realIdentity bool) *fixture {
 	if err := demo.Seed(ctx, env.Store); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{env: env, idp: idp}
+	f.env, f.idp = env, idp
 	db := env.Store.DB(ctx)
 	if err := db.Where("username = ?", "jsmith").First(&f.user).Error; err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ function notify(kind, message) {
 export function defaultAssociations(item, ctx) {
   const out = [];
   const add = (type, rec) => { if (rec && rec.id && !out.find((o) => o.type === type && o.id === rec.id)) out.push({ type, id: rec.id }); };
-  let people = ctx.people || [];
+  let people = ctx.addresses || ctx.people || [];
   if (item.kind === 'email' && item.from) people = people.filter((p) => p.email.toLowerCase() === item.from.email.toLowerCase());
   for (const p of people) {
     if (p.kind !== 'contact' || !p.contact) continue;

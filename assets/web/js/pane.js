@@ -123,25 +123,48 @@ async function renderContext() {
     return;
   }
   if (current !== item || tab !== 'context') return; // the item changed meanwhile
-  const people = ctx.people || [];
+  const people = (ctx.addresses || ctx.people || []).map(entry);
   // names from the email fill in for addresses the CRM does not know
   const names = {};
   [item.from, item.organizer, ...(item.to || []), ...(item.cc || []), ...(item.attendees || [])].forEach((a) => { if (a && a.name) names[a.email.toLowerCase()] = a.name; });
-  people.forEach((p) => { if (!p.name) p.name = names[(p.email || '').toLowerCase()] || ''; });
+  people.forEach((p) => { if (!p.name) p.name = p.suggestedName || names[(p.email || '').toLowerCase()] || ''; });
   const main = item.kind === 'email' ? people.find((p) => item.from && p.email.toLowerCase() === item.from.email.toLowerCase()) || people[0] : null;
   const others = people.filter((p) => p !== main);
   mount(v,
     h('h1', { class: 'subject', text: item.subject || '(no subject)' }),
-    shareBox(item, ctx, main),
+    shareBox(item, ctx, main, people),
     main ? personCard(main, true) : null,
     item.kind === 'appointment' ? h('h2', {}, 'Attendees') : null,
     others.length ? (item.kind === 'email'
       ? h('details', { id: 'recipients' }, h('summary', {}, `Recipients (${others.length})`), others.map((p) => personCard(p, false)))
       : others.map((p) => personCard(p, false))) : null);
   performance.mark('context-rendered');
+  if (main && main.contact) loadConnections(main.contact.id);
   try { performance.measure('context', 'office-ready', 'context-rendered'); } catch { /* no office-ready mark */ }
   v.dataset.state = 'context';
   announce('Context loaded');
+}
+
+// entry turns a context entry into what the cards show.
+function entry(e) {
+  const list = (x) => (Array.isArray(x) ? x : (x && x.items) || []);
+  return {
+    ...e, name: e.name || (e.contact ? fullName(e.contact) : e.user ? e.user.displayName : ''),
+    opportunities: list(e.opportunities).filter((o) => !o.status || o.status === 'open'),
+    leads: list(e.leads), activities: list(e.lastActivities || e.activities), connections: e.connections || [],
+  };
+}
+
+// loadConnections fills "Top connections" after the context is shown.
+async function loadConnections(contactId) {
+  const box = $('connections');
+  if (!box) return;
+  try {
+    const r = await api('GET', `/contacts/${contactId}/connections` + qs({ limit: 3 }));
+    const items = r.items || [];
+    mount(box, items.length ? h('ul', { class: 'list' }, items.map((x) => h('li', {}, (x.user && x.user.displayName) || x.name,
+      h('span', { class: 'muted' }, ` · ${x.count} interactions, last ${when(x.lastInteraction || x.lastAt)}`)))) : h('p', { class: 'muted' }, 'None'));
+  } catch { mount(box, h('p', { class: 'muted' }, 'Not available right now.')); }
 }
 
 function fullName(c) { return [c.firstName, c.lastName].filter(Boolean).join(' ') || c.name || c.email; }
@@ -189,7 +212,7 @@ function personCard(p, primary) {
     leads.length ? h('ul', { class: 'list', id: 'leads' }, leads.map((l) => h('li', {}, h('strong', {}, l.name), h('div', { class: 'muted' }, l.status)))) : h('p', { class: 'muted' }, 'None'),
     h('h2', {}, 'Last activities'),
     acts.length ? h('ul', { class: 'list', id: 'activities' }, acts.map((a) => h('li', {}, h('span', { class: 'type' }, (a.type || '').replace('_', ' ').toLowerCase()), ' ', a.subject, h('div', { class: 'muted' }, when(a.at || a.startAt))))) : h('p', { class: 'muted' }, 'None'),
-    conns.length ? [h('h2', {}, 'Top connections'), h('ul', { class: 'list', id: 'connections' }, conns.map((x) => h('li', {}, x.name, h('span', { class: 'muted' }, ` · ${x.count} interactions, last ${when(x.lastAt)}`))))] : null);
+    h('h2', {}, 'Top connections'), h('div', { id: 'connections' }, conns.length ? null : h('span', { class: 'spinner', 'aria-label': 'Loading' })));
 }
 
 // ---------- share ----------
@@ -198,14 +221,14 @@ function activityLink(s) {
   return h('a', { href: s.url || `/api/v1/activities/${id}`, target: '_blank', rel: 'noopener', id: 'shared-link', 'data-activity': id }, 'Open the activity');
 }
 
-function shareBox(item, ctx, main) {
+function shareBox(item, ctx, main, all) {
   if (ctx.shared && ctx.shared.activityId) {
     return h('div', { id: 'share-box' }, banner('ok', 'Shared with Sales.', activityLink(ctx.shared)));
   }
   // defaults: the sender's contact and account; its opportunities and leads to tick
   const opts = [];
   const add = (type, rec, label, checked) => { if (rec && rec.id && !opts.find((o) => o.type === type && o.id === rec.id)) opts.push({ type, id: rec.id, label, checked }); };
-  const people = item.kind === 'email' ? [main].filter(Boolean) : (ctx.people || []);
+  const people = item.kind === 'email' ? [main].filter(Boolean) : all;
   for (const p of people) {
     if (p.kind !== 'contact' || !p.contact) continue;
     add('contact', p.contact, fullName(p.contact), true);
@@ -280,9 +303,13 @@ async function addressFields(box, cc) {
   try {
     const f = await api('GET', '/address-formats/' + encodeURIComponent(cc));
     mount(box, (f.fields || []).map((fl) => {
-      const id = 'addr-' + fl.name;
-      return [h('label', { for: id }, fl.label, fl.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
-        h('input', { id, 'data-field': 'address.' + fl.name, 'data-addr': fl.name, required: !!fl.required, autocomplete: 'off' })];
+      const key = fl.key || fl.name, id = 'addr-' + key;
+      const attrs = { id, 'data-field': 'primaryAddress.' + key, 'data-addr': key, required: !!fl.required, autocomplete: 'off' };
+      let input;
+      if (key === 'region' && (f.regions || []).length) input = h('select', attrs, h('option', { value: '' }, '—'), f.regions.map((r) => h('option', { value: r.key }, r.name)));
+      else if (key === 'lines') input = h('textarea', { ...attrs, rows: 2 });
+      else input = h('input', { ...attrs, placeholder: key === 'postalCode' && f.postalExamples && f.postalExamples[0] ? 'e.g. ' + f.postalExamples[0] : '' });
+      return [h('label', { for: id }, fl.label, fl.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null), input];
     }));
     box.dataset.country = cc;
   } catch (e) { mount(box, failure(e, () => addressFields(box, cc))); }
@@ -291,13 +318,13 @@ async function addressFields(box, cc) {
 function createContact(p) {
   const parts = (p.name || '').trim().split(/\s+/);
   const input = (name, label, value, req) => [h('label', { for: 'c-' + name }, label, req ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null), h('input', { id: 'c-' + name, 'data-field': name, value: value || '', required: !!req })];
-  const country = h('select', { id: 'c-country', 'data-field': 'address.country' }, COUNTRIES.map(([cc, n]) => h('option', { value: cc }, n)));
+  const country = h('select', { id: 'c-country', 'data-field': 'primaryAddress.country' }, COUNTRIES.map(([cc, n]) => h('option', { value: cc }, n)));
   const addrBox = h('div', { id: 'address-fields' });
   const status = h('div', { 'aria-live': 'polite' });
   const form = h('form', { id: 'contact-form', novalidate: true },
     h('h1', {}, 'Create contact'),
-    input('firstName', 'First name', p.suggested ? p.suggested.firstName : parts.slice(0, -1).join(' ') || parts[0], true),
-    input('lastName', 'Last name', p.suggested ? p.suggested.lastName : parts.length > 1 ? parts[parts.length - 1] : '', true),
+    input('firstName', 'First name', parts.length > 1 ? parts.slice(0, -1).join(' ') : parts[0], true),
+    input('lastName', 'Last name', parts.length > 1 ? parts[parts.length - 1] : '', true),
     input('email', 'Email', p.email, true), input('jobTitle', 'Job title'), input('phone', 'Phone'),
     h('h2', {}, 'Primary address'), h('label', { for: 'c-country' }, 'Country'), country, addrBox,
     h('div', { class: 'actions' }, h('button', { class: 'primary', type: 'submit' }, 'Save'), h('button', { type: 'button', onclick: renderContext }, 'Cancel')), status);
@@ -305,9 +332,14 @@ function createContact(p) {
   country.addEventListener('change', () => addressFields(addrBox, country.value));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const body = { address: { country: country.value } };
+    const addr = { country: country.value };
+    const body = { primaryAddress: addr };
     form.querySelectorAll('[data-field]').forEach((i) => {
-      if (i.dataset.addr) { if (i.value.trim()) body.address[i.dataset.addr] = i.value.trim(); } else if (!i.dataset.field.startsWith('address.') && i.value.trim()) body[i.dataset.field] = i.value.trim();
+      const v = i.value.trim();
+      if (!v) return;
+      if (i.dataset.addr === 'lines') addr.lines = v.split('\n').map((l) => l.trim()).filter(Boolean);
+      else if (i.dataset.addr) addr[i.dataset.addr] = v;
+      else if (!i.dataset.field.startsWith('primaryAddress.')) body[i.dataset.field] = v;
     });
     mount(status, loading('Saving…'));
     try {
@@ -325,9 +357,15 @@ function createContact(p) {
 }
 
 // ---------- search / recent / favorites ----------
+function recordDetail(x) {
+  if (x.detail) return x.detail;
+  if (x.action) return `${x.action} ${when(x.at)}`;
+  return x.owned ? 'Yours' : '';
+}
+
 function recordItem(x) {
   return h('li', { 'data-record': `${x.type}-${x.id}` }, h('div', { class: 'row' },
-    h('div', {}, h('span', { class: 'type' }, x.type), ' ', h('strong', {}, x.name), x.detail ? h('div', { class: 'muted' }, x.detail) : null),
+    h('div', {}, h('span', { class: 'type' }, x.type), ' ', h('strong', {}, x.name), recordDetail(x) ? h('div', { class: 'muted' }, recordDetail(x)) : null),
     x.type !== 'activity' ? star(x.type, x) : null));
 }
 
@@ -362,7 +400,7 @@ async function renderBatches(title, path, id) {
     mount(more, loading());
     try {
       const r = await api('GET', path + qs({ cursor }));
-      (r.items || []).forEach((x) => ul.append(recordItem(x)));
+      (r.items || []).forEach((x) => ul.append(recordItem(path === '/favorites' ? { ...x, favorite: true } : x)));
       if (!ul.children.length) ul.replaceWith(h('p', { class: 'muted', id }, title === 'Favorites' ? 'Star records to find them here.' : 'Nothing yet.'));
       mount(more, r.nextCursor ? h('button', { id: id + '-more', onclick: () => load(r.nextCursor) }, 'More') : null);
     } catch (e) { mount(more, failure(e, () => load(cursor))); }
