@@ -87,6 +87,8 @@ func TestBrowserTaskPane(t *testing.T) {
 		}
 		b.open(pane)
 		b.run("reopen shows Shared", chromedp.WaitVisible(chromedp.CSS(`#shared-link`)))
+		b.run("open the activity", chromedp.Click(chromedp.CSS(`#shared-link`)), chromedp.WaitVisible(chromedp.CSS(`#activity-associations li`)))
+		b.shot("03b-activity")
 	})
 
 	step("search", func(t *testing.T) {
@@ -99,6 +101,7 @@ func TestBrowserTaskPane(t *testing.T) {
 		// the user viewed 25 accounts over the last days
 		var accs []models.Account
 		f.env.Store.DB(ctx).Order("id").Limit(25).Find(&accs)
+		f.env.Store.DB(ctx).Exec("DELETE FROM recent_views WHERE user_id = ?", f.user.ID)
 		for i, a := range accs {
 			if err := f.env.Store.DB(ctx).Create(&models.RecentView{UserID: f.user.ID, ObjectType: models.ObjectAccount, ObjectID: a.ID,
 				Action: "viewed", At: time.Now().UTC().Add(-time.Duration(i+1) * time.Hour)}).Error; err != nil {

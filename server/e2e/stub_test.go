@@ -19,7 +19,7 @@ import (
 // front serves the pages, sessions, the side panel (context, search,
 // recent, favorites, contacts, address formats, connections) and everything
 // else from the real engine, and from the contract stub the endpoints of
-// features not merged here yet: shares and sync, built to their OpenAPI
+// features not merged here yet: sync, built to their OpenAPI
 // fragments, and optionally the connect dialog without the Microsoft round
 // trip. A feature's real route replaces its stub entry once it lands.
 type front struct {
@@ -138,8 +138,6 @@ func (s *contractStub) Handler() *http.ServeMux {
 			h(w, r, p)
 		}
 	}
-	m.HandleFunc("POST /api/v1/shares/email", authed("share", s.share))
-	m.HandleFunc("POST /api/v1/shares/appointment", authed("share", s.share))
 	m.HandleFunc("GET /api/v1/sync/status", authed("sync", s.syncStatus))
 	m.HandleFunc("POST /api/v1/sync/run", authed("sync-run", func(w http.ResponseWriter, r *http.Request, p identity.Principal) {
 		writeJSON(w, 202, map[string]any{"runId": 1, "status": "queued"})
@@ -219,51 +217,6 @@ func (s *contractStub) sessionRefresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.issue(w, r.Context(), sess, tok, exp, req.RefreshToken)
-}
-
-func (s *contractStub) share(w http.ResponseWriter, r *http.Request, p identity.Principal) {
-	var req struct {
-		InternetMessageID, ICalUID, Subject, OutlookItemID, ConversationID string
-		Associations                                                       []struct {
-			Type string
-			ID   int64
-		}
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeErr(w, 400, "invalid_argument", "bad body", nil)
-		return
-	}
-	ctx := r.Context()
-	db := s.env.Store.DB(ctx)
-	var a models.Activity
-	created := false
-	key, val := "internet_message_id", req.InternetMessageID
-	if strings.HasSuffix(r.URL.Path, "appointment") {
-		key, val = "ical_uid", req.ICalUID
-	}
-	if db.Where(key+" = ?", val).First(&a).Error != nil {
-		a = models.Activity{Record: models.Record{OwnerID: p.UserID}, TypeCode: models.ActivityEmail, Subject: req.Subject,
-			OutlookItemID: req.OutlookItemID, ConversationID: req.ConversationID, Source: "pane"}
-		if key == "ical_uid" {
-			a.TypeCode, a.ICalUID = models.ActivityAppointment, &val
-		} else {
-			a.InternetMessageID = &val
-		}
-		if err := db.Create(&a).Error; err != nil {
-			writeErr(w, 500, "internal", err.Error(), nil)
-			return
-		}
-		created = true
-	}
-	for _, as := range req.Associations {
-		db.Exec("INSERT INTO activity_associations (activity_id, object_type, object_id, created_by, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-			a.ID, as.Type, as.ID, p.UserID, time.Now().UTC())
-	}
-	status := 200
-	if created {
-		status = 201
-	}
-	writeJSON(w, status, map[string]any{"id": a.ID, "type": a.TypeCode, "subject": a.Subject})
 }
 
 func (s *contractStub) syncStatus(w http.ResponseWriter, r *http.Request, p identity.Principal) {

@@ -218,7 +218,21 @@ function personCard(p, primary) {
 // ---------- share ----------
 function activityLink(s) {
   const id = s.id || s.activityId;
-  return h('a', { href: s.url || `/api/v1/activities/${id}`, target: '_blank', rel: 'noopener', id: 'shared-link', 'data-activity': id }, 'Open the activity');
+  return h('button', { class: 'link', id: 'shared-link', 'data-activity': id, onclick: () => showActivity(id) }, 'Open the activity');
+}
+
+// showActivity shows a shared activity in the pane, with its associations.
+async function showActivity(id) {
+  mount(view(), loading());
+  const back = h('button', { onclick: renderContext }, 'Back');
+  try {
+    const a = await api('GET', `/activities/${id}`);
+    mount(view(), h('h1', {}, a.subject || '(no subject)'),
+      h('p', { class: 'muted' }, (a.type || '').replace('_', ' ').toLowerCase(), a.start ? ' · ' + when(a.start) : ''),
+      h('h2', {}, 'Participants'), h('ul', { class: 'list' }, (a.participants || []).map((p) => h('li', {}, h('span', { class: 'type' }, p.role), ' ', p.name || p.email))),
+      h('h2', {}, 'Related to'), h('ul', { class: 'list', id: 'activity-associations' }, (a.associations || []).map((x) => h('li', {}, h('span', { class: 'type' }, x.type), ' #', x.id))),
+      h('div', { class: 'actions' }, back));
+  } catch (e) { mount(view(), failure(e, () => showActivity(id)), back); }
 }
 
 function shareBox(item, ctx, main, all) {
