@@ -42,8 +42,8 @@ export async function shareItem(event) {
     const ctx = await api('GET', '/context' + qs(contextQuery(item)));
     if (ctx.shared && ctx.shared.activityId) { await notify('info', 'Already shared with Sales.'); return; }
     const req = await shareBody(item, defaultAssociations(item, ctx), 'ribbon');
-    const res = await api('POST', item.kind === 'email' ? '/shares/email' : '/shares/appointment', req);
-    await notify('info', res && res.id ? 'Shared with Sales.' : 'Shared with Sales.');
+    await api('POST', item.kind === 'email' ? '/shares/email' : '/shares/appointment', req);
+    await notify('info', 'Shared with Sales.');
   } catch (e) {
     await notify('error', e.code === 'unauthenticated' ? 'Your connection has ended. Open the SalesBridge pane and connect again.'
       : e.code === 'invalid_argument' && Object.keys(e.fields || {}).length ? 'Sharing needs more details: open the SalesBridge pane to share this item.'
