@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
+	"github.com/salesbridge/salesbridge/addin/graph"
 	"github.com/salesbridge/salesbridge/addin/identity"
 	"github.com/salesbridge/salesbridge/addin/jobs"
 	"github.com/salesbridge/salesbridge/addin/maintenance"
@@ -36,6 +37,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Store, when set, is used instead of opening Config.DatabaseURL.
 	Store *models.Store
+	// GraphTokens gives the sync engine Microsoft Graph tokens per user
+	// (tests pass graph.StaticTokens with the Graph fake).
+	GraphTokens graph.TokenSource
 }
 
 // App is one SalesBridge process.
@@ -50,6 +54,8 @@ type App struct {
 	Engine     *gin.Engine
 	HTTPClient *http.Client
 	Now        func() time.Time
+	// GraphTokens is the source of users' Microsoft Graph tokens.
+	GraphTokens graph.TokenSource
 
 	riverDB  *sql.DB
 	workers  *river.Workers
@@ -62,7 +68,8 @@ type App struct {
 // seeds demo data when asked, builds the job queue and the HTTP engine.
 // Nothing listens or works until Start.
 func New(ctx context.Context, cfg *Config, opts Options) (*App, error) {
-	a := &App{Cfg: cfg, Log: opts.Logger, Now: opts.Now, HTTPClient: opts.HTTPClient, Store: opts.Store}
+	a := &App{Cfg: cfg, Log: opts.Logger, Now: opts.Now, HTTPClient: opts.HTTPClient, Store: opts.Store,
+		GraphTokens: opts.GraphTokens}
 	if a.Log == nil {
 		a.Log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	}
