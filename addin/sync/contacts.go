@@ -274,6 +274,16 @@ func (e *Engine) syncContacts(ctx context.Context, rc *runCtx) error {
 	for _, id := range ids {
 		p := pairs[id]
 		switch {
+		case p.gRemoved && p.l.OutOfScope:
+			rc.event(typ, p.l.CrmID, p.l.GraphID, ToCRM, OutSkippedNoCategory, "deleted in Outlook while out of scope; the CRM record is kept")
+			if err := cr.deleteLink(ctx, p.l); err != nil {
+				return err
+			}
+		case p.crmGone && p.l.OutOfScope && (p.g == nil || !hasCategory(p.g.Categories, rc.st.CategoryName)):
+			rc.event(typ, p.l.CrmID, p.l.GraphID, ToO365, OutSkippedNoCategory, "deleted in the CRM while out of scope; the Outlook item is kept")
+			if err := cr.deleteLink(ctx, p.l); err != nil {
+				return err
+			}
 		case p.gRemoved && p.crmGone:
 			if err := cr.deleteLink(ctx, p.l); err != nil {
 				return err
