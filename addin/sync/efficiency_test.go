@@ -7,6 +7,7 @@ import (
 
 	"github.com/salesbridge/salesbridge/addin/graph"
 	"github.com/salesbridge/salesbridge/addin/graph/graphtest"
+	"github.com/salesbridge/salesbridge/addin/settings"
 	"github.com/salesbridge/salesbridge/models"
 )
 
@@ -19,6 +20,7 @@ func TestGraphEfficiency(t *testing.T) {
 		t.Skip("slow: 2,000 contacts")
 	}
 	h := newHarness(t)
+	h.setSettings(func(s *settings.Settings) { s.Tasks.Enabled = false })
 	const n, pageSize = 2000, 100 // the client's default odata.maxpagesize
 	var crm []models.Contact
 	for i := 0; i < n; i++ {

@@ -199,14 +199,16 @@ type mergeResult struct {
 // different values is a conflict settled by the policy ("server" = CRM
 // wins, "client" = Outlook wins); an unchanged field whose sides differ (a
 // push that did not complete) takes the CRM value.
-func merge3(names []string, crmBase, graphBase, crm, g fields, winner string) mergeResult {
+func merge3(kd kind, crmBase, graphBase, crm, g fields, winner string, locked map[string]bool) mergeResult {
 	m := mergeResult{result: fields{}}
-	for _, k := range names {
+	for _, k := range kd.Names() {
 		cv, gv := crm[k], g[k]
 		cChanged, gChanged := cv != crmBase[k], gv != graphBase[k]
 		var r string
 		switch {
-		case pushOnly[k]:
+		case locked[k]:
+			r = gv // cannot be changed from the CRM on this item
+		case kd.PushOnly(k):
 			r = cv
 			if cv == "" {
 				r = gv // nothing to push; keep Outlook's
@@ -224,7 +226,7 @@ func merge3(names []string, crmBase, graphBase, crm, g fields, winner string) me
 			r = cv
 		}
 		m.result[k] = r
-		if r != cv && !pushOnly[k] {
+		if r != cv && !kd.PushOnly(k) {
 			m.toCRM = append(m.toCRM, k)
 		}
 		if r != gv {

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -13,6 +14,9 @@ import (
 	"github.com/salesbridge/salesbridge/addin/usage"
 	"github.com/salesbridge/salesbridge/models"
 )
+
+// kinds are the synced object types, in run order.
+var kinds = []kind{contactKind{}, taskKind{}}
 
 // Trigger kinds of a run.
 const (
@@ -265,12 +269,20 @@ func (e *Engine) execute(ctx context.Context, rc *runCtx) error {
 			rc.policy = p
 		}
 	}
-	if st.Contacts.Enabled {
-		if err := e.syncContacts(ctx, rc); err != nil {
-			return fmt.Errorf("contacts: %w", err)
+	var errs []error
+	for _, k := range kinds {
+		if !k.Toggles(st).Enabled {
+			continue
+		}
+		if err := e.syncType(ctx, rc, k); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// One type failing does not stop the others.
+			errs = append(errs, fmt.Errorf("%s: %w", k.Type(), err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // userPolicy is a user's own conflict policy (when the admin allows it).

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 
@@ -202,7 +203,11 @@ func (s *Service) Resolve(ctx context.Context, userID, conflictID int64, choice 
 	if err := db.First(&l, sc.LinkID).Error; err != nil {
 		return models.MapErr(err)
 	}
-	m := merge3(contactFields, parseFields(l.CrmSnapshot), parseFields(l.GraphSnapshot), doc.CRM, doc.Graph, "server")
+	k := kindOf(sc.ObjectType)
+	if k == nil {
+		return models.Internal(fmt.Errorf("conflict of unknown type %q", sc.ObjectType))
+	}
+	m := merge3(k, parseFields(l.CrmSnapshot), parseFields(l.GraphSnapshot), doc.CRM, doc.Graph, "server", nil)
 	for k, who := range pick {
 		if who == "client" {
 			m.result[k] = doc.Graph[k]
@@ -211,15 +216,9 @@ func (s *Service) Resolve(ctx context.Context, userID, conflictID int64, choice 
 		}
 	}
 	now := s.Engine.now()
-	if sc.ObjectType == models.SyncContact {
-		var c models.Contact
-		if err := db.First(&c, sc.CrmID).Error; err != nil {
-			return models.MapErr(err)
-		}
-		applyToContact(&c, m.result)
-		if err := db.Save(&c).Error; err != nil {
-			return err
-		}
+	tr := &typeRun{runCtx: &runCtx{e: s.Engine, userID: userID}}
+	if _, err := k.UpdateCRM(ctx, tr, sc.CrmID, m.result); err != nil {
+		return models.MapErr(err)
 	}
 	// The CRM now holds the result; against Outlook's last state every
 	// differing field is a CRM change the next run pushes.
@@ -238,6 +237,15 @@ func (s *Service) Resolve(ctx context.Context, userID, conflictID int64, choice 
 	}
 	if s.Queue != nil {
 		return s.Queue.Enqueue(ctx, SyncArgs{UserID: userID, Trigger: TriggerPush}, nil)
+	}
+	return nil
+}
+
+func kindOf(typ string) kind {
+	for _, k := range kinds {
+		if k.Type() == typ {
+			return k
+		}
 	}
 	return nil
 }

@@ -13,3 +13,8 @@ CREATE TABLE sync_user_prefs (
 -- An item this server created in Outlook after the delta token of its run:
 -- the next delta must report it; if it does not, the user deleted it.
 ALTER TABLE sync_links ADD COLUMN awaiting_delta BOOLEAN NOT NULL DEFAULT FALSE;
+-- The Outlook container a cursor reads (the To Do list id), so an
+-- unchanged run costs one delta request, and the appointment window the
+-- delta link was opened with (a new day moves the window: resync).
+ALTER TABLE sync_cursors ADD COLUMN container_id {{TEXT}} NOT NULL DEFAULT '';
+ALTER TABLE sync_cursors ADD COLUMN window_start {{TEXT}} NOT NULL DEFAULT '';
