@@ -37,7 +37,7 @@ func TestContactsBothWays(t *testing.T) {
 		}
 	}
 	// The next run reads its own creates back once; the one after costs
-	// one delta request per enabled type (contacts, tasks) and no writes.
+	// one delta request per enabled type (contacts, appointments, tasks) and no writes.
 	h.sync()
 	h.fake.ResetStats()
 	run = h.sync()
@@ -45,7 +45,8 @@ func TestContactsBothWays(t *testing.T) {
 		t.Fatalf("unchanged run logged %v", outcomes(evs))
 	}
 	st := h.fake.Stats("mbx-alice")
-	if st.Requests != 2 || st.Endpoints["GET /me/contacts/delta"] != 1 || st.Endpoints["GET /me/todo/lists/{list}/tasks/delta"] != 1 || st.Writes != 0 {
+	if st.Requests != 3 || st.Endpoints["GET /me/contacts/delta"] != 1 || st.Endpoints["GET /me/todo/lists/{list}/tasks/delta"] != 1 ||
+		st.Endpoints["GET /me/calendarView/delta"] != 1 || st.Writes != 0 {
 		t.Fatalf("unchanged incremental sync: %d requests, %d writes (%v)", st.Requests, st.Writes, st.Endpoints)
 	}
 	// Changes on each side travel.

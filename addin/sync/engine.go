@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/salesbridge/salesbridge/addin/graph"
@@ -54,9 +55,6 @@ type gItem struct {
 	// Skip is a skip outcome for items outside the scope rules (private,
 	// out of window); "" when in scope apart from the category.
 	Skip string
-	// Locked fields cannot be changed from the CRM on this item (a meeting
-	// the user does not organise).
-	Locked map[string]bool
 }
 
 // crmItem is a CRM record as the engine sees it.
@@ -83,12 +81,15 @@ type kind interface {
 	// Find looks up the item carrying a CRM id (crash recovery).
 	Find(ctx context.Context, tr *typeRun, crmID int64) (*gItem, error)
 	// Confirm checks removals the delta reports that may not be deletions
-	// (events leaving the window); it returns the ids really deleted.
-	Confirm(ctx context.Context, tr *typeRun, ids []string) (map[string]bool, error)
+	// (events leaving the window): for each id, confirmDeleted or
+	// confirmLeft (still there, out of scope: the link is dropped).
+	Confirm(ctx context.Context, tr *typeRun, ids []string) (map[string]string, error)
 	Changed(ctx context.Context, tr *typeRun, watermark int64) ([]crmItem, error)
 	Load(ctx context.Context, tr *typeRun, ids []int64) (map[int64]*crmItem, error)
 	Candidates(ctx context.Context, tr *typeRun) ([]crmItem, error)
-	Key(f fields) string
+	// Keys are the duplicate-matching keys of a record (any one matching
+	// links the pair).
+	Keys(f fields) []string
 	CreateCRM(ctx context.Context, tr *typeRun, f fields) (*crmItem, error)
 	UpdateCRM(ctx context.Context, tr *typeRun, id int64, f fields) (int64, error)
 	DeleteCRM(ctx context.Context, tr *typeRun, id int64) error
@@ -96,7 +97,21 @@ type kind interface {
 	PatchReq(tr *typeRun, id string, changed []string, want, have fields, etag string) graph.BatchRequest
 	DeleteReq(tr *typeRun, id string) graph.BatchRequest
 	CategoryReq(tr *typeRun, id string, cats []string) graph.BatchRequest
-	Decode(r *graph.BatchResponse) (*gItem, error)
+	Decode(tr *typeRun, r *graph.BatchResponse) (*gItem, error)
+}
+
+// Confirm answers.
+const (
+	confirmDeleted = "deleted"
+	confirmLeft    = "left"
+)
+
+func allDeleted(ids []string) map[string]string {
+	out := map[string]string{}
+	for _, id := range ids {
+		out[id] = confirmDeleted
+	}
+	return out
 }
 
 // pair is one linked record seen in this run.
@@ -281,8 +296,16 @@ func (e *Engine) syncType(ctx context.Context, rc *runCtx, k kind) error {
 			return err
 		}
 		for _, id := range maybeRemoved {
-			if gone[id] {
-				pairOf(tr.byGraph[id]).gRemoved = true
+			l := tr.byGraph[id]
+			switch gone[id] {
+			case confirmDeleted:
+				pairOf(l).gRemoved = true
+			case confirmLeft:
+				rc.event(tr.typ, l.CrmID, id, "", OutSkippedWindow, "the item left the sync window; the pair is no longer synced")
+				delete(pairs, l.ID)
+				if err := tr.deleteLink(ctx, l); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -388,6 +411,15 @@ func (e *Engine) syncType(ctx context.Context, rc *runCtx, k kind) error {
 		case p.crmGone:
 			if !tr.toggles.DeleteOld {
 				rc.event(tr.typ, l.CrmID, l.GraphID, ToO365, OutSkippedDeleteOff, "deleted in the CRM; Delete Old Records is off")
+				if err := tr.deleteLink(ctx, l); err != nil {
+					return err
+				}
+				continue
+			}
+			if parseFields(l.GraphSnapshot)["_meeting"] == "1" {
+				// Deleting an organised meeting with attendees would send
+				// them a cancellation.
+				rc.event(tr.typ, l.CrmID, l.GraphID, ToO365, OutSkippedDeleteOff, "meeting with attendees: cancel it in Outlook")
 				if err := tr.deleteLink(ctx, l); err != nil {
 					return err
 				}
@@ -555,14 +587,28 @@ func (tr *typeRun) reconcile(ctx context.Context, p *pair) error {
 	etag := l.ChangeKey
 	var locked map[string]bool
 	if p.g != nil {
-		graphNow, etag, locked = p.g.Fields, p.g.ETag, p.g.Locked
+		graphNow, etag = p.g.Fields, p.g.ETag
 	}
+	locked = lockedOf(graphNow)
 	m := merge3(tr.k, crmBaseOf(l), parseFields(l.GraphSnapshot), crmNow, graphNow, rc.policy, locked)
 	if len(m.conflicts) > 0 && rc.policy == "user" {
 		return tr.hold(ctx, p, m, crmNow, graphNow, etag)
 	}
 	l.OutOfScope = false
 	return tr.apply(ctx, p.crm, l, m, graphNow, etag, OutUpdated)
+}
+
+// lockedOf reads the fields that cannot be changed from the CRM on an item
+// (a meeting the user does not organise), kept as "_locked".
+func lockedOf(f fields) map[string]bool {
+	if f["_locked"] == "" {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, k := range strings.Split(f["_locked"], ",") {
+		out[k] = true
+	}
+	return out
 }
 
 func crmBaseOf(l *link) fields { return parseFields(l.CrmSnapshot) }
@@ -615,7 +661,7 @@ func (tr *typeRun) apply(ctx context.Context, c *crmItem, l *link, m mergeResult
 	tr.ops = append(tr.ops, graphOp{
 		req: tr.k.PatchReq(tr, l.GraphID, m.toGraph, m.result, graphNow, etag),
 		done: func(ctx context.Context, r *graph.BatchResponse) error {
-			out, err := tr.k.Decode(r)
+			out, err := tr.k.Decode(tr, r)
 			if err != nil {
 				return nil // applied; the next delta brings the new state
 			}
@@ -706,9 +752,10 @@ func (tr *typeRun) importNew(ctx context.Context, newG []*gItem, full bool, clai
 			return err
 		}
 		for i := range cands {
-			k := tr.k.Key(cands[i].Fields)
-			if _, ok := byKey[k]; !ok && k != "" {
-				byKey[k] = &cands[i]
+			for _, k := range tr.k.Keys(cands[i].Fields) {
+				if _, ok := byKey[k]; !ok && k != "" {
+					byKey[k] = &cands[i]
+				}
 			}
 		}
 	}
@@ -729,13 +776,18 @@ func (tr *typeRun) importNew(ctx context.Context, newG []*gItem, full bool, clai
 			rc.event(typ, 0, g.ID, ToCRM, OutSkippedNoCategory, "")
 			continue
 		}
-		key := tr.k.Key(g.Fields)
-		if c := byKey[key]; c != nil && key != "" && !claimed[c.ID] {
+		var c *crmItem
+		for _, key := range tr.k.Keys(g.Fields) {
+			if x := byKey[key]; x != nil && key != "" && !claimed[x.ID] {
+				c = x
+				break
+			}
+		}
+		if c != nil {
 			// A twin exists: link instead of creating. An untagged item
 			// matched on the first sync gets the category.
 			claimed[c.ID] = true
-			delete(byKey, key)
-			m := merge3(tr.k, fields{}, fields{}, c.Fields, g.Fields, tr.matchWinner(), g.Locked)
+			m := merge3(tr.k, fields{}, fields{}, c.Fields, g.Fields, tr.matchWinner(), lockedOf(g.Fields))
 			l := &link{UserID: rc.userID, ObjectType: typ, CrmID: c.ID, GraphID: g.ID, ChangeKey: g.ETag,
 				CrmVersion: c.Version, State: linkLinked, CrmSnapshot: c.Fields.json(), GraphSnapshot: g.Fields.json()}
 			tr.byCRM[c.ID], tr.byGraph[g.ID] = l, l
@@ -805,7 +857,7 @@ func (tr *typeRun) categoryOp(l *link, cats []string) graphOp {
 	return graphOp{
 		req: tr.k.CategoryReq(tr, l.GraphID, cats),
 		done: func(ctx context.Context, r *graph.BatchResponse) error {
-			if out, err := tr.k.Decode(r); err == nil {
+			if out, err := tr.k.Decode(tr, r); err == nil {
 				l.ChangeKey = out.ETag
 				return tr.saveLink(ctx, l)
 			}
@@ -864,7 +916,7 @@ func (tr *typeRun) exportNew(ctx context.Context, newC []*crmItem, claimed map[i
 		tr.ops = append(tr.ops, graphOp{
 			req: tr.k.CreateReq(tr, c.Fields, c.ID),
 			done: func(ctx context.Context, r *graph.BatchResponse) error {
-				out, err := tr.k.Decode(r)
+				out, err := tr.k.Decode(tr, r)
 				if err != nil || out.ID == "" {
 					return nil // stays pending: looked up next run
 				}

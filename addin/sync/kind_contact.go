@@ -19,7 +19,7 @@ func (contactKind) Names() []string                                { return cont
 func (contactKind) PushOnly(f string) bool                         { return pushOnly[f] }
 func (contactKind) Toggles(st settings.Settings) settings.TypeSync { return st.Contacts }
 func (contactKind) Prepare(context.Context, *typeRun) error        { return nil }
-func (contactKind) Key(f fields) string                            { return contactKey(f) }
+func (contactKind) Keys(f fields) []string                         { return []string{contactKey(f)} }
 
 func toContactItem(g *graph.Contact) gItem {
 	return gItem{ID: g.ID, ETag: g.ETag, Removed: g.Removed != nil, Cats: g.Categories, Fields: graphContactFields(g)}
@@ -47,12 +47,8 @@ func (contactKind) Find(ctx context.Context, tr *typeRun, crmID int64) (*gItem, 
 }
 
 // Confirm: a contacts delta reports only real deletions.
-func (contactKind) Confirm(_ context.Context, _ *typeRun, ids []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, nil
+func (contactKind) Confirm(_ context.Context, _ *typeRun, ids []string) (map[string]string, error) {
+	return allDeleted(ids), nil
 }
 
 func (k contactKind) toItems(ctx context.Context, tr *typeRun, cs []models.Contact) ([]crmItem, error) {
@@ -162,7 +158,7 @@ func (contactKind) CategoryReq(_ *typeRun, id string, cats []string) graph.Batch
 	return graph.UpdateContactRequest(id, graph.Patch{"categories": cats}, "")
 }
 
-func (contactKind) Decode(r *graph.BatchResponse) (*gItem, error) {
+func (contactKind) Decode(_ *typeRun, r *graph.BatchResponse) (*gItem, error) {
 	var out graph.Contact
 	if err := r.Decode(&out); err != nil {
 		return nil, err

@@ -36,11 +36,11 @@ func (taskKind) PushOnly(string) bool                           { return false }
 func (taskKind) Toggles(st settings.Settings) settings.TypeSync { return st.Tasks }
 
 // Key matches tasks on subject + due.
-func (taskKind) Key(f fields) string {
+func (taskKind) Keys(f fields) []string {
 	if f["title"] == "" {
-		return ""
+		return nil
 	}
-	return strings.ToLower(f["title"]) + "\x00" + f["due"]
+	return []string{strings.ToLower(f["title"]) + "\x00" + f["due"]}
 }
 
 // Prepare resolves the default To Do list once and keeps it on the cursor.
@@ -121,12 +121,8 @@ func (taskKind) Find(ctx context.Context, tr *typeRun, crmID int64) (*gItem, err
 	return nil, &graph.Error{Kind: graph.ErrNotFound, Method: http.MethodGet, Message: "no task with that CRM id"}
 }
 
-func (taskKind) Confirm(_ context.Context, _ *typeRun, ids []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, nil
+func (taskKind) Confirm(_ context.Context, _ *typeRun, ids []string) (map[string]string, error) {
+	return allDeleted(ids), nil
 }
 
 func (tr *typeRun) privateSkip(private bool) string {
@@ -268,7 +264,7 @@ func (taskKind) CategoryReq(tr *typeRun, id string, cats []string) graph.BatchRe
 	return graph.UpdateTaskRequest(tr.container, id, graph.Patch{"categories": cats}, "")
 }
 
-func (taskKind) Decode(r *graph.BatchResponse) (*gItem, error) {
+func (taskKind) Decode(_ *typeRun, r *graph.BatchResponse) (*gItem, error) {
 	var out graph.TodoTask
 	if err := r.Decode(&out); err != nil {
 		return nil, err

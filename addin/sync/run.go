@@ -16,7 +16,7 @@ import (
 )
 
 // kinds are the synced object types, in run order.
-var kinds = []kind{contactKind{}, taskKind{}}
+var kinds = []kind{contactKind{}, apptKind{}, taskKind{}}
 
 // Trigger kinds of a run.
 const (

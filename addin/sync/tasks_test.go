@@ -27,7 +27,7 @@ func (h *harness) crmTasks() []models.Activity {
 
 func TestTasksBothWaysPrivateAndMatching(t *testing.T) {
 	h := newHarness(t)
-	h.setSettings(func(s *settings.Settings) { s.Contacts.Enabled = false })
+	h.setSettings(func(s *settings.Settings) { s.Contacts.Enabled, s.Appointments.Enabled = false, false })
 	due := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	call := h.crmTask("Call Ada", due, false)
 	h.crmTask("Private errand", due, true)
