@@ -20,7 +20,7 @@ func TestGraphEfficiency(t *testing.T) {
 		t.Skip("slow: 2,000 contacts")
 	}
 	h := newHarness(t)
-	h.setSettings(func(s *settings.Settings) { s.Tasks.Enabled = false })
+	h.setSettings(func(s *settings.Settings) { s.Tasks.Enabled, s.Appointments.Enabled = false, false })
 	const n, pageSize = 2000, 100 // the client's default odata.maxpagesize
 	var crm []models.Contact
 	for i := 0; i < n; i++ {
