@@ -871,12 +871,19 @@ func (tr *typeRun) categoryOp(l *link, cats []string) graphOp {
 // committed first; the item carries the CRM id, so a lost response or a
 // crash is recovered by lookup on the next run, never by a second create.
 func (tr *typeRun) exportNew(ctx context.Context, newC []*crmItem, claimed map[int64]bool) error {
-	rc := tr.runCtx
-	typ := tr.typ
 	limit := tr.toggles.UpperLimit
 	count := len(tr.byCRM)
 	// Most recently changed first when the limit bites.
 	sort.SliceStable(newC, func(i, j int) bool { return newC[i].Version > newC[j].Version })
+	// The pending links commit together, before any create is sent.
+	return tr.e.Store.Tx(ctx, func(ctx context.Context) error {
+		return tr.exportNewTx(ctx, newC, claimed, limit, count)
+	})
+}
+
+func (tr *typeRun) exportNewTx(ctx context.Context, newC []*crmItem, claimed map[int64]bool, limit, count int) error {
+	rc := tr.runCtx
+	typ := tr.typ
 	for _, c := range newC {
 		if claimed[c.ID] {
 			continue
@@ -905,11 +912,7 @@ func (tr *typeRun) exportNew(ctx context.Context, newC []*crmItem, claimed map[i
 		}
 		l.State, l.CrmVersion, l.CrmSnapshot, l.GraphSnapshot = linkPending, c.Version, c.Fields.json(), "{}"
 		if err := tr.saveLink(ctx, l); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			rc.event(typ, c.ID, "", ToO365, OutFailed, err.Error())
-			continue
+			return err
 		}
 		tr.byCRM[c.ID] = l
 		count++
@@ -955,6 +958,27 @@ func (tr *typeRun) flushOps(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		// The outcomes of one batch are recorded in one transaction.
+		t = time.Now()
+		herr := tr.e.Store.Tx(ctx, func(ctx context.Context) error {
+			return tr.record(ctx, chunk, resps, err)
+		})
+		tr.crmDur += time.Since(t)
+		if herr != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return herr
+		}
+		if err := tr.flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tr *typeRun) record(ctx context.Context, chunk []graphOp, resps []graph.BatchResponse, err error) error {
+	{
 		for i, op := range chunk {
 			var rerr error
 			var r *graph.BatchResponse
@@ -978,14 +1002,8 @@ func (tr *typeRun) flushOps(ctx context.Context) error {
 				herr = op.done(ctx, r)
 			}
 			if herr != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
 				return herr
 			}
-		}
-		if err := tr.flush(ctx); err != nil {
-			return err
 		}
 	}
 	return nil
