@@ -218,9 +218,11 @@ func (cl *call) logPath() string {
 }
 
 // send performs cl with retries and decodes a 2xx JSON body into out (if
-// non-nil). Retries: 429, 503 and 504 always (Graph did not apply the
-// request, or guarantees idempotency for them), transport errors only when
-// the request is retry-safe.
+// non-nil). 429 and 503 are always retried: Graph did not process the
+// request. 504 and transport errors leave the outcome unknown, so they are
+// retried only when resending cannot duplicate a write (GET, PATCH, DELETE,
+// an event POST with a transactionId); a contact or task create fails with
+// ErrNetwork/ErrServer instead and sync recovers it by CRM id lookup.
 func (c *Client) send(ctx context.Context, userID string, cl *call, out any) (*result, error) {
 	var prevAmbiguous bool
 	for attempt := 1; ; attempt++ {
@@ -258,10 +260,12 @@ func (c *Client) retryable(e *Error, cl *call) bool {
 	switch {
 	case e.Kind == ErrNetwork:
 		return cl.retrySafe
-	case e.StatusCode == http.StatusTooManyRequests,
-		e.StatusCode == http.StatusServiceUnavailable,
-		e.StatusCode == http.StatusGatewayTimeout:
+	case e.StatusCode == http.StatusTooManyRequests, e.StatusCode == http.StatusServiceUnavailable:
+		// Graph did not process the request.
 		return true
+	case e.StatusCode == http.StatusGatewayTimeout:
+		// The request may have been applied behind the gateway.
+		return cl.retrySafe
 	}
 	return false
 }
@@ -297,13 +301,12 @@ func (c *Client) once(ctx context.Context, userID string, cl *call) (*result, er
 	}
 	// The token comes before the limiter slot: a slow refresh must not
 	// occupy one of the mailbox's four slots.
+	// Token errors pass through unclassified: only the token source knows
+	// whether the user must reconnect (it wraps ErrUnauthorized then) or
+	// the identity platform merely failed this time.
 	tok, err := c.tokens.Token(ctx, userID)
 	if err != nil {
-		if errors.Is(err, ErrUnauthorized) || ctx.Err() != nil {
-			return nil, fmt.Errorf("graph: token for %s: %w", userID, err)
-		}
-		return nil, &Error{Kind: ErrUnauthorized, Method: cl.method, Path: cl.logPath(),
-			Message: "token source failed", Err: err}
+		return nil, fmt.Errorf("graph: token for %s: %w", userID, err)
 	}
 	var body io.Reader
 	if cl.hasBody {

@@ -25,18 +25,21 @@ import (
 // semaphore so 50 goroutines of one process do not all poll the database.
 //
 // The budget is graph_limit_budget, a counter per mailbox and time bucket.
-// A caller adds its weight, then sums the window; over budget, it takes its
-// weight back and waits for the oldest bucket to leave the window. Every
-// admitted caller saw a sum that included all earlier increments, so the
-// admitted total never exceeds the budget, without locks or transactions.
+// One transaction adds the caller's weight to the current bucket, sums the
+// window and takes a slot; over budget or without a slot it rolls back and
+// waits (for the oldest bucket to leave the window, or a poll interval).
+// The upsert locks the mailbox's bucket row, so concurrent attempts on one
+// mailbox queue behind each other for the few statements of a transaction
+// and every admitted request is counted before the next one is checked.
 //
 // Timestamps come from the configured Clock (unix ms), so replicas need
 // roughly synchronised clocks; skew only shifts lease expiry by the skew.
 type DBLimiter struct {
 	db  *sql.DB
+	pg  bool
 	cfg LimitConfig
 
-	qSeed, qTake, qRelease, qCharge, qSum, qRefund, qCleanup string
+	qSeed, qTake, qRelease, qCharge, qSum, qCleanup string
 
 	mu          sync.Mutex
 	local       map[string]chan struct{}
@@ -57,7 +60,7 @@ func NewDBLimiter(db *sql.DB, dialect string, cfg LimitConfig) (*DBLimiter, erro
 	default:
 		return nil, fmt.Errorf("graph: unknown dialect %q (want sqlite or postgres)", dialect)
 	}
-	l := &DBLimiter{db: db, cfg: cfg.withDefaults(), local: map[string]chan struct{}{}, seeded: map[string]bool{}}
+	l := &DBLimiter{db: db, pg: pg, cfg: cfg.withDefaults(), local: map[string]chan struct{}{}, seeded: map[string]bool{}}
 	rb := func(q string) string {
 		if !pg {
 			return q
@@ -79,7 +82,6 @@ func NewDBLimiter(db *sql.DB, dialect string, cfg LimitConfig) (*DBLimiter, erro
 	l.qCharge = rb("INSERT INTO graph_limit_budget (mailbox, bucket, requests) VALUES (?, ?, ?) " +
 		"ON CONFLICT (mailbox, bucket) DO UPDATE SET requests = graph_limit_budget.requests + excluded.requests")
 	l.qSum = rb("SELECT COALESCE(SUM(requests), 0) FROM graph_limit_budget WHERE mailbox = ? AND bucket >= ?")
-	l.qRefund = rb("UPDATE graph_limit_budget SET requests = requests - ? WHERE mailbox = ? AND bucket = ?")
 	l.qCleanup = rb("DELETE FROM graph_limit_budget WHERE bucket < ?")
 	return l, nil
 }
@@ -119,15 +121,9 @@ func (l *DBLimiter) AcquireN(ctx context.Context, mailbox string, n int) (func()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	releaseLocal := func() { <-sem }
-
-	if err := l.waitBudget(ctx, mailbox, n); err != nil {
-		releaseLocal()
-		return nil, err
-	}
-	slot, holder, err := l.waitSlot(ctx, mailbox)
+	slot, holder, err := l.wait(ctx, mailbox, n)
 	if err != nil {
-		releaseLocal()
+		<-sem
 		return nil, err
 	}
 	var once sync.Once
@@ -136,9 +132,12 @@ func (l *DBLimiter) AcquireN(ctx context.Context, mailbox string, n int) (func()
 			// The caller's ctx may be gone; the release must still happen,
 			// or the slot stays taken until the lease expires.
 			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_, _ = l.db.ExecContext(rctx, l.qRelease, mailbox, slot, holder)
+			_ = l.inTx(rctx, func(tx *sql.Tx) (bool, error) {
+				_, err := tx.ExecContext(rctx, l.qRelease, mailbox, slot, holder)
+				return err == nil, err
+			})
 			cancel()
-			releaseLocal()
+			<-sem
 		})
 	}, nil
 }
@@ -154,42 +153,100 @@ func (l *DBLimiter) localSem(mailbox string) chan struct{} {
 	return s
 }
 
-func (l *DBLimiter) waitBudget(ctx context.Context, mailbox string, n int) error {
+// inTx runs f in a transaction, committing when it returns true. On
+// PostgreSQL the commit does not wait for the WAL flush: limiter state is
+// ephemeral (a lost lease expires, a lost charge only under-counts a
+// crash's last milliseconds), and the flush would otherwise dominate the
+// cost of every Graph request.
+func (l *DBLimiter) inTx(ctx context.Context, f func(*sql.Tx) (bool, error)) error {
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if l.pg {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	keep, err := f(tx)
+	if err != nil || !keep {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// wait loops until one attempt both fits the budget and wins a slot.
+func (l *DBLimiter) wait(ctx context.Context, mailbox string, n int) (int, string, error) {
+	if err := l.seed(ctx, mailbox); err != nil {
+		return 0, "", err
+	}
+	var hb [12]byte
+	_, _ = rand.Read(hb[:])
+	holder := hex.EncodeToString(hb[:])
+	poll := 5 * time.Millisecond
 	for {
-		ok, err := l.tryCharge(ctx, mailbox, n)
+		slot, got, overBudget, err := l.attempt(ctx, mailbox, n, holder)
 		if err != nil {
-			return err
+			return 0, "", fmt.Errorf("graph limiter: %w", err)
 		}
-		if ok {
-			return nil
+		if got {
+			return slot, holder, nil
 		}
-		if err := l.cfg.Clock.Sleep(ctx, l.cfg.untilNextBucket(l.cfg.Clock.Now())); err != nil {
-			return err
+		var d time.Duration
+		if overBudget {
+			d = l.cfg.untilNextBucket(l.cfg.Clock.Now())
+		} else {
+			d = poll/2 + time.Duration(mrand.Int64N(int64(poll/2)+1))
+			if poll *= 2; poll > l.cfg.PollInterval {
+				poll = l.cfg.PollInterval
+			}
+		}
+		if err := l.cfg.Clock.Sleep(ctx, d); err != nil {
+			return 0, "", err
 		}
 	}
 }
 
-// tryCharge adds n to the current bucket and keeps it if the window is
-// still within budget.
-func (l *DBLimiter) tryCharge(ctx context.Context, mailbox string, n int) (bool, error) {
+// attempt charges n to the current bucket, checks the window and takes a
+// free slot, all in one transaction: either everything is kept or nothing
+// is, so a caller that must wait leaves no charge behind. The budget row's
+// lock also queues concurrent attempts on one mailbox, so processes do not
+// race each other for the same slot.
+func (l *DBLimiter) attempt(ctx context.Context, mailbox string, n int, holder string) (slot int, got, overBudget bool, err error) {
 	now := l.cfg.Clock.Now()
 	cur := l.cfg.bucketOf(now)
 	oldest := cur - l.cfg.windowBuckets() + 1
 	l.maybeCleanup(ctx, now, oldest)
-	if _, err := l.db.ExecContext(ctx, l.qCharge, mailbox, cur, n); err != nil {
-		return false, fmt.Errorf("graph limiter: charge budget: %w", err)
-	}
-	var sum int64
-	if err := l.db.QueryRowContext(ctx, l.qSum, mailbox, oldest).Scan(&sum); err != nil {
-		return false, fmt.Errorf("graph limiter: read budget: %w", err)
-	}
-	if sum <= int64(l.cfg.Budget) {
-		return true, nil
-	}
-	if _, err := l.db.ExecContext(ctx, l.qRefund, n, mailbox, cur); err != nil {
-		return false, fmt.Errorf("graph limiter: refund budget: %w", err)
-	}
-	return false, nil
+	err = l.inTx(ctx, func(tx *sql.Tx) (bool, error) {
+		if _, err := tx.ExecContext(ctx, l.qCharge, mailbox, cur, n); err != nil {
+			return false, fmt.Errorf("charge budget: %w", err)
+		}
+		var sum int64
+		if err := tx.QueryRowContext(ctx, l.qSum, mailbox, oldest).Scan(&sum); err != nil {
+			return false, fmt.Errorf("read budget: %w", err)
+		}
+		if sum > int64(l.cfg.Budget) {
+			overBudget = true
+			return false, nil
+		}
+		nowMS, exp := now.UnixMilli(), now.Add(l.cfg.LeaseTTL).UnixMilli()
+		start := mrand.IntN(l.cfg.MaxInFlight)
+		for i := 0; i < l.cfg.MaxInFlight; i++ {
+			s := (start + i) % l.cfg.MaxInFlight
+			res, err := tx.ExecContext(ctx, l.qTake, holder, exp, mailbox, s, nowMS)
+			if err != nil {
+				return false, fmt.Errorf("take slot: %w", err)
+			}
+			if k, err := res.RowsAffected(); err == nil && k == 1 {
+				slot, got = s, true
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return slot, got, overBudget, err
 }
 
 func (l *DBLimiter) maybeCleanup(ctx context.Context, now time.Time, oldest int64) {
@@ -223,52 +280,6 @@ func (l *DBLimiter) seed(ctx context.Context, mailbox string) error {
 	l.seeded[mailbox] = true
 	l.mu.Unlock()
 	return nil
-}
-
-func (l *DBLimiter) waitSlot(ctx context.Context, mailbox string) (int, string, error) {
-	if err := l.seed(ctx, mailbox); err != nil {
-		return 0, "", err
-	}
-	var hb [12]byte
-	_, _ = rand.Read(hb[:])
-	holder := hex.EncodeToString(hb[:])
-	poll := 5 * time.Millisecond
-	for {
-		slot, ok, err := l.tryTake(ctx, mailbox, holder)
-		if err != nil {
-			return 0, "", err
-		}
-		if ok {
-			return slot, holder, nil
-		}
-		d := poll/2 + time.Duration(mrand.Int64N(int64(poll/2)+1))
-		if err := l.cfg.Clock.Sleep(ctx, d); err != nil {
-			return 0, "", err
-		}
-		if poll *= 2; poll > l.cfg.PollInterval {
-			poll = l.cfg.PollInterval
-		}
-	}
-}
-
-// tryTake tries every slot once, starting at a random one so concurrent
-// processes do not all fight over slot 0.
-func (l *DBLimiter) tryTake(ctx context.Context, mailbox, holder string) (int, bool, error) {
-	now := l.cfg.Clock.Now()
-	nowMS := now.UnixMilli()
-	exp := now.Add(l.cfg.LeaseTTL).UnixMilli()
-	start := mrand.IntN(l.cfg.MaxInFlight)
-	for i := 0; i < l.cfg.MaxInFlight; i++ {
-		slot := (start + i) % l.cfg.MaxInFlight
-		res, err := l.db.ExecContext(ctx, l.qTake, holder, exp, mailbox, slot, nowMS)
-		if err != nil {
-			return 0, false, fmt.Errorf("graph limiter: take slot: %w", err)
-		}
-		if n, err := res.RowsAffected(); err == nil && n == 1 {
-			return slot, true, nil
-		}
-	}
-	return 0, false, nil
 }
 
 // String describes the limits, for start-up logs.

@@ -64,6 +64,9 @@ func handleBatch(c *reqCtx, w http.ResponseWriter) {
 		writeError(w, c.s.now(), http.StatusBadRequest, "BadRequest", "Batch dependsOn refers to an unknown id or forms a cycle.")
 		return
 	}
+	// Graph counts every request of a batch against its limits, executed
+	// or not.
+	c.s.count(c.m.id, func(st *mailboxStats) { st.BatchItems += len(in.Requests) })
 	status := map[string]int{}
 	resps := make([]batchResp, 0, len(in.Requests))
 	for _, i := range order {
@@ -144,7 +147,6 @@ func (s *Server) runItem(parent *reqCtx, it batchItem) batchResp {
 		header.Set(k, v)
 	}
 	s.count(m.id, func(st *mailboxStats) {
-		st.BatchItems++
 		st.Endpoints[endpoint]++
 		if !hasImmutablePrefer(header) {
 			st.MissingImmutableID++

@@ -167,7 +167,8 @@ type Stats struct {
 	// Endpoints counts requests per "METHOD /pattern" (e.g.
 	// "GET /me/contacts/{id}"), including the items inside batches.
 	Endpoints map[string]int
-	// BatchItems counts requests carried inside $batch.
+	// BatchItems counts requests carried inside $batch, including those
+	// answered 424 without running.
 	BatchItems int
 	// MaxInFlight is the most top-level requests this mailbox had in
 	// progress at once.

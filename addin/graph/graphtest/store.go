@@ -523,7 +523,8 @@ func (m *Mailbox) MasterCategories() map[string]string {
 
 const graphDateTime = "2006-01-02T15:04:05.0000000"
 
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// Graph writes seven fractional digits ("2017-04-15T03:00:50.7579581Z").
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.0000000Z") }
 
 type renderOpts struct {
 	sel       map[string]bool // $select; nil = all
