@@ -135,7 +135,7 @@ type SyncResolveRequest struct {
 	Fields map[string]string `json:"fields"`
 }
 
-func pathID(c *gin.Context, name string) (int64, error) {
+func syncPathID(c *gin.Context, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Param(name), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, models.InvalidField(name, "must be a positive integer")
@@ -161,7 +161,7 @@ func (h *Sync) status(c *gin.Context, ctx context.Context) (Result, error) {
 }
 
 func (h *Sync) getRun(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := pathID(c, "id")
+	id, err := syncPathID(c, "id")
 	if err != nil {
 		return Result{}, err
 	}
@@ -173,7 +173,7 @@ func (h *Sync) getRun(c *gin.Context, ctx context.Context) (Result, error) {
 }
 
 func (h *Sync) runRecords(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := pathID(c, "id")
+	id, err := syncPathID(c, "id")
 	if err != nil {
 		return Result{}, err
 	}
@@ -185,7 +185,7 @@ func (h *Sync) runRecords(c *gin.Context, ctx context.Context) (Result, error) {
 }
 
 func (h *Sync) recordHistory(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := pathID(c, "crmId")
+	id, err := syncPathID(c, "crmId")
 	if err != nil {
 		return Result{}, err
 	}
@@ -214,7 +214,7 @@ func (h *Sync) conflicts(c *gin.Context, ctx context.Context) (Result, error) {
 }
 
 func (h *Sync) resolve(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := pathID(c, "id")
+	id, err := syncPathID(c, "id")
 	if err != nil {
 		return Result{}, err
 	}

@@ -2,23 +2,32 @@ package server
 
 import (
 	"context"
-	"errors"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/riverqueue/river"
 
 	"github.com/salesbridge/salesbridge/addin/demo"
 	"github.com/salesbridge/salesbridge/addin/graph"
+	"github.com/salesbridge/salesbridge/addin/identity"
+	"github.com/salesbridge/salesbridge/addin/panel"
 	syncer "github.com/salesbridge/salesbridge/addin/sync"
-	"github.com/salesbridge/salesbridge/handlers"
 	"github.com/salesbridge/salesbridge/models"
+
+	"github.com/salesbridge/salesbridge/handlers"
 )
 
 // registerFeatureJobs adds the workers and periodic jobs of each feature.
 func (a *App) registerFeatureJobs() error {
+	// The sync engine's PushWorker handles syncjobs.PushKind (it replaces
+	// syncjobs.PlaceholderPushWorker).
 	if err := a.registerSyncJobs(); err != nil {
 		return err
 	}
+	river.AddWorker(a.workers, &identity.TokenRefreshWorker{Service: a.Identity, Queue: a.Queue})
+	river.AddWorker(a.workers, &identity.TokenRefreshUserWorker{Service: a.Identity})
+	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(identity.TokenRefreshInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return identity.TokenRefreshArgs{}, nil }, nil))
 	return nil
 }
 
@@ -26,25 +35,34 @@ func (a *App) registerFeatureJobs() error {
 // endpoints on r/api, session-protected ones on authed, admin-only ones on
 // admin.
 func (a *App) registerFeatureRoutes(r *gin.Engine, api, authed, admin *gin.RouterGroup) {
-	(&handlers.Me{Store: a.Store}).Register(authed)
+	idh := &handlers.Identity{Store: a.Store, Service: a.Identity, SecureCookies: strings.HasPrefix(a.Cfg.PublicURL, "https://")}
+	idh.Register(api, authed, admin)
+	r.GET("/connect/start", idh.StartConnect)
+	r.POST("/connect/signin", idh.SignIn)
+	a.pages["/crmUI/osc365/web/signin.html"] = idh.SigninPage
+	for _, p := range identity.ReplyPaths {
+		a.pages[p] = idh.Close
+	}
+
+	pan := &panel.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}
+	(&handlers.Panel{Store: a.Store, Panel: pan}).Register(authed)
+	(&handlers.Records{Store: a.Store, Panel: pan}).Register(authed)
+
 	(&handlers.Sync{Store: a.Store, Service: &syncer.Service{
 		Engine: &syncer.Engine{Store: a.Store, Now: a.Now, Log: a.Log}, Queue: a.Queue}}).Register(authed)
-	_ = r
-	_ = api
-	_ = admin
 }
 
 // registerSyncJobs wires the sync engine: runs, pushes and the Standard
 // Sync scheduler (a one-minute tick that reads the admin's interval).
+// Graph tokens come from the identity service unless Options set a source.
 func (a *App) registerSyncJobs() error {
-	tokens := a.GraphTokens
-	if tokens == nil {
-		tokens = graph.TokenFunc(func(context.Context, string) (string, error) {
-			return "", errors.New("no Microsoft token source configured")
-		})
+	var tokens graph.TokenSource = a.Identity
+	if a.GraphTokens != nil {
+		tokens = a.GraphTokens
 	}
 	var limiter graph.Limiter
 	if a.Store.Dialect() == models.Postgres {
+		// Per-mailbox limits shared by every worker process.
 		l, err := graph.NewDBLimiter(a.Store.SQL(), string(models.Postgres), graph.LimitConfig{})
 		if err != nil {
 			return err

@@ -1,16 +1,40 @@
-// Package syncjobs holds the argument types of the sync jobs, so that
-// features which change CRM records can enqueue a push without importing
-// the sync engine.
+// Package syncjobs holds the argument types of the sync jobs that other
+// features enqueue, so they need not import the sync engine itself.
 package syncjobs
 
-// PushArgs asks for one CRM record to be pushed to the owner's mailbox
-// (after a panel edit or a CRM delete). The worker runs the owner's sync of
-// that type, which picks the change up by record version.
+import (
+	"context"
+	"log/slog"
+
+	"github.com/riverqueue/river"
+)
+
+// PushKind is the River kind of PushArgs.
+const PushKind = "sync.push"
+
+// PushArgs asks the sync engine to push one CRM record to its owner's
+// mailbox now (a contact or appointment changed in the panel). CrmID is the
+// record's id; ObjectType is a models.Sync* type.
 type PushArgs struct {
 	UserID     int64  `json:"userId"`
 	ObjectType string `json:"objectType"`
 	CrmID      int64  `json:"crmId"`
 }
 
-// Kind is River's job kind.
-func (PushArgs) Kind() string { return "sync.push" }
+// Kind is the River job kind.
+func (PushArgs) Kind() string { return PushKind }
+
+// PlaceholderPushWorker completes push jobs without doing anything until
+// the sync engine registers the real worker for PushKind.
+type PlaceholderPushWorker struct {
+	river.WorkerDefaults[PushArgs]
+	Log *slog.Logger
+}
+
+// Work logs the push and completes.
+func (w *PlaceholderPushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
+	if w.Log != nil {
+		w.Log.InfoContext(ctx, "sync push queued (sync engine not installed)", "user_id", job.Args.UserID, "type", job.Args.ObjectType, "crm_id", job.Args.CrmID)
+	}
+	return nil
+}

@@ -24,6 +24,7 @@ commands:
   migrate      apply database migrations and exit
   seed-demo    add the demo users and CRM data (idempotent)
   create-user  --username U --password P --email E --name N [--admin]
+  register     --application-id ID --application-key[-file] KEY --name NAME
   healthcheck  exit 0 when the local server answers /healthz (for containers)
 
 Every serve flag has a SALESBRIDGE_* environment variable; run
@@ -76,13 +77,15 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return nil
 	case "create-user":
 		return createUser(ctx, args, out, getenv)
+	case "register":
+		return register(ctx, args, out, getenv)
 	case "healthcheck":
 		addr := getenv("SALESBRIDGE_ADDR")
 		if addr == "" {
 			addr = ":8080"
 		}
 		c := &http.Client{Timeout: 3 * time.Second}
-		resp, err := c.Get("http://127.0.0.1" + addr[len(addr)-len(portOf(addr)):] + "/healthz")
+		resp, err := c.Get("http://127.0.0.1" + portOf(addr) + "/healthz")
 		if err != nil {
 			return err
 		}
