@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/riverqueue/river"
@@ -11,24 +13,73 @@ import (
 	"github.com/salesbridge/salesbridge/addin/graph"
 	"github.com/salesbridge/salesbridge/addin/identity"
 	"github.com/salesbridge/salesbridge/addin/panel"
+	"github.com/salesbridge/salesbridge/addin/share"
 	syncer "github.com/salesbridge/salesbridge/addin/sync"
-	"github.com/salesbridge/salesbridge/models"
-
 	"github.com/salesbridge/salesbridge/handlers"
+	"github.com/salesbridge/salesbridge/models"
 )
 
 // registerFeatureJobs adds the workers and periodic jobs of each feature.
 func (a *App) registerFeatureJobs() error {
-	// The sync engine's PushWorker handles syncjobs.PushKind (it replaces
-	// syncjobs.PlaceholderPushWorker).
-	if err := a.registerSyncJobs(); err != nil {
-		return err
-	}
 	river.AddWorker(a.workers, &identity.TokenRefreshWorker{Service: a.Identity, Queue: a.Queue})
 	river.AddWorker(a.workers, &identity.TokenRefreshUserWorker{Service: a.Identity})
 	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(identity.TokenRefreshInterval),
 		func() (river.JobArgs, *river.InsertOpts) { return identity.TokenRefreshArgs{}, nil }, nil))
+	if err := a.ensureGraph(); err != nil {
+		return err
+	}
+	// The sync engine's PushWorker handles syncjobs.PushKind (it replaces
+	// syncjobs.PlaceholderPushWorker).
+	a.registerSyncJobs()
+	sh := a.shareService()
+	river.AddWorker(a.workers, &share.MarkCategoryWorker{Service: sh})
+	river.AddWorker(a.workers, &share.InstantSyncTickWorker{Service: sh})
+	river.AddWorker(a.workers, &share.InstantSyncWorker{Service: sh})
+	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+		func() (river.JobArgs, *river.InsertOpts) { return share.InstantSyncTickArgs{}, nil }, nil))
 	return nil
+}
+
+// ensureGraph builds the Graph client unless another feature did.
+func (a *App) ensureGraph() error {
+	if a.Graph != nil {
+		return nil
+	}
+	var tokens graph.TokenSource = a.Identity
+	if a.graphTokens != nil {
+		tokens = a.graphTokens
+	}
+	var limiter graph.Limiter
+	if a.Store.Dialect() == models.Postgres {
+		// Per-mailbox limits shared by every worker process.
+		l, err := graph.NewDBLimiter(a.Store.SQL(), string(models.Postgres), graph.LimitConfig{})
+		if err != nil {
+			return fmt.Errorf("graph limiter: %w", err)
+		}
+		limiter = l
+	}
+	c, err := graph.New(graph.Options{BaseURL: a.Cfg.GraphURL, HTTPClient: a.HTTPClient, Tokens: tokens, Limiter: limiter})
+	if err != nil {
+		return fmt.Errorf("graph client: %w", err)
+	}
+	a.Graph = c
+	return nil
+}
+
+// registerSyncJobs wires the sync engine: runs, pushes and the Standard
+// Sync scheduler (a one-minute tick that reads the admin's interval).
+func (a *App) registerSyncJobs() {
+	eng := &syncer.Engine{Store: a.Store, Graph: a.Graph, Now: a.Now, Log: a.Log}
+	river.AddWorker(a.workers, &syncer.SyncWorker{Engine: eng})
+	river.AddWorker(a.workers, &syncer.PushWorker{Engine: eng})
+	river.AddWorker(a.workers, &syncer.SchedulerWorker{Store: a.Store, Queue: a.Queue, Now: a.Now})
+	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(syncer.SchedulerTick),
+		func() (river.JobArgs, *river.InsertOpts) { return syncer.SchedulerArgs{}, nil },
+		&river.PeriodicJobOpts{RunOnStart: true}))
+}
+
+func (a *App) shareService() *share.Service {
+	return &share.Service{Store: a.Store, Queue: a.Queue, Graph: a.Graph, Now: a.Now}
 }
 
 // registerFeatureRoutes mounts each feature's handlers: pages and public
@@ -44,43 +95,13 @@ func (a *App) registerFeatureRoutes(r *gin.Engine, api, authed, admin *gin.Route
 		a.pages[p] = idh.Close
 	}
 
+	(&handlers.Share{Store: a.Store, Service: a.shareService()}).Register(authed, admin)
 	pan := &panel.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}
 	(&handlers.Panel{Store: a.Store, Panel: pan}).Register(authed)
 	(&handlers.Records{Store: a.Store, Panel: pan}).Register(authed)
 
 	(&handlers.Sync{Store: a.Store, Service: &syncer.Service{
 		Engine: &syncer.Engine{Store: a.Store, Now: a.Now, Log: a.Log}, Queue: a.Queue}}).Register(authed)
-}
-
-// registerSyncJobs wires the sync engine: runs, pushes and the Standard
-// Sync scheduler (a one-minute tick that reads the admin's interval).
-// Graph tokens come from the identity service unless Options set a source.
-func (a *App) registerSyncJobs() error {
-	var tokens graph.TokenSource = a.Identity
-	if a.GraphTokens != nil {
-		tokens = a.GraphTokens
-	}
-	var limiter graph.Limiter
-	if a.Store.Dialect() == models.Postgres {
-		// Per-mailbox limits shared by every worker process.
-		l, err := graph.NewDBLimiter(a.Store.SQL(), string(models.Postgres), graph.LimitConfig{})
-		if err != nil {
-			return err
-		}
-		limiter = l
-	}
-	gc, err := graph.New(graph.Options{BaseURL: a.Cfg.GraphURL, HTTPClient: a.HTTPClient, Tokens: tokens, Limiter: limiter})
-	if err != nil {
-		return err
-	}
-	eng := &syncer.Engine{Store: a.Store, Graph: gc, Now: a.Now, Log: a.Log}
-	river.AddWorker(a.workers, &syncer.SyncWorker{Engine: eng})
-	river.AddWorker(a.workers, &syncer.PushWorker{Engine: eng})
-	river.AddWorker(a.workers, &syncer.SchedulerWorker{Store: a.Store, Queue: a.Queue, Now: a.Now})
-	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(syncer.SchedulerTick),
-		func() (river.JobArgs, *river.InsertOpts) { return syncer.SchedulerArgs{}, nil },
-		&river.PeriodicJobOpts{RunOnStart: true}))
-	return nil
 }
 
 // SeedDemo seeds the demo data (idempotent).

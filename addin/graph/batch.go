@@ -181,6 +181,24 @@ func (c *Client) Batch(ctx context.Context, userID string, reqs []BatchRequest) 
 	}
 }
 
+// BatchAll sends any number of requests as consecutive batches of
+// MaxBatchSize, in order, and returns the responses in request order. IDs
+// are assigned per chunk when empty; dependsOn may only name requests of the
+// same chunk of 20. It stops at the first batch-level error, returning the
+// responses gathered so far.
+func (c *Client) BatchAll(ctx context.Context, userID string, reqs []BatchRequest) ([]BatchResponse, error) {
+	out := make([]BatchResponse, 0, len(reqs))
+	for start := 0; start < len(reqs); start += MaxBatchSize {
+		end := min(start+MaxBatchSize, len(reqs))
+		got, err := c.Batch(ctx, userID, reqs[start:end])
+		if err != nil {
+			return out, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
 func (c *Client) batchItem(id string, r BatchRequest) (batchItemWire, error) {
 	u := r.URL
 	if !strings.HasPrefix(u, "/") {

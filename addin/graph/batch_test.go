@@ -155,3 +155,25 @@ func TestBatchValidation(t *testing.T) {
 		t.Errorf("empty batch: %v %v", out, err)
 	}
 }
+
+func TestBatchAllChunks(t *testing.T) {
+	e := newEnv(t, false, nil, nil)
+	var reqs []graph.BatchRequest
+	for i := 0; i < 45; i++ {
+		reqs = append(reqs, graph.CreateContactRequest(&graph.Contact{GivenName: fmt.Sprint("c", i)}))
+	}
+	out := ok(e.c.BatchAll(ctx(t), user, reqs)).must(t)
+	if len(out) != 45 {
+		t.Fatalf("%d responses", len(out))
+	}
+	for i, r := range out {
+		var c graph.Contact
+		if err := r.Decode(&c); err != nil || c.GivenName != fmt.Sprint("c", i) {
+			t.Errorf("response %d: %v %+v", i, err, c)
+		}
+	}
+	// ceil(45/20) requests: the write cost the sync targets are built on.
+	if st := e.srv.Stats(user); st.Requests != 3 || st.Writes != 45 {
+		t.Errorf("requests %d, writes %d", st.Requests, st.Writes)
+	}
+}

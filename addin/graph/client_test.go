@@ -644,7 +644,7 @@ func TestContextCancellation(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := e.c.Me(c, user)
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Fatalf("err = %v after %s", err, time.Since(start))
 	}
 	// Cancelled while waiting out a Retry-After.
@@ -654,7 +654,7 @@ func TestContextCancellation(t *testing.T) {
 	defer cancel2()
 	start = time.Now()
 	_, err = e2.c.Me(c2, user)
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Fatalf("err = %v after %s", err, time.Since(start))
 	}
 }
@@ -691,7 +691,7 @@ func TestLinksStayOnGraphHost(t *testing.T) {
 }
 
 func TestInFlightLimitUnderConcurrency(t *testing.T) {
-	e := newEnv(t, false, []graphtest.Option{graphtest.WithLatency(5 * time.Millisecond)}, nil)
+	e := newEnv(t, false, []graphtest.Option{graphtest.WithLatency(20 * time.Millisecond)}, nil)
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	for i := 0; i < 50; i++ {

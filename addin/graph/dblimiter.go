@@ -34,6 +34,12 @@ import (
 //
 // Timestamps come from the configured Clock (unix ms), so replicas need
 // roughly synchronised clocks; skew only shifts lease expiry by the skew.
+//
+// Use it with PostgreSQL replicas. The embedded SQLite deployment is one
+// process, where MemoryLimiter holds the same limits for free; if a
+// DBLimiter is put on SQLite anyway, give it its own *sql.DB: with River's
+// single-connection pool, a job calling Graph inside its own transaction
+// would wait forever for the connection the limiter needs.
 type DBLimiter struct {
 	db  *sql.DB
 	pg  bool

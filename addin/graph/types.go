@@ -95,23 +95,23 @@ type Contact struct {
 	ParentFolderID       string    `json:"parentFolderId,omitempty"`
 	Categories           []string  `json:"categories,omitempty"`
 
-	DisplayName    string           `json:"displayName,omitempty"`
-	GivenName      string           `json:"givenName,omitempty"`
-	MiddleName     string           `json:"middleName,omitempty"`
-	Surname        string           `json:"surname,omitempty"`
-	NickName       string           `json:"nickName,omitempty"`
-	Title          string           `json:"title,omitempty"`
-	JobTitle       string           `json:"jobTitle,omitempty"`
-	CompanyName    string           `json:"companyName,omitempty"`
-	Department     string           `json:"department,omitempty"`
-	OfficeLocation string           `json:"officeLocation,omitempty"`
-	EmailAddresses []EmailAddress   `json:"emailAddresses,omitempty"`
-	BusinessPhones []string         `json:"businessPhones,omitempty"`
-	HomePhones     []string         `json:"homePhones,omitempty"`
-	MobilePhone    string           `json:"mobilePhone,omitempty"`
-	BusinessAddr   *PhysicalAddress `json:"businessAddress,omitempty"`
-	HomeAddr       *PhysicalAddress `json:"homeAddress,omitempty"`
-	PersonalNotes  string           `json:"personalNotes,omitempty"`
+	DisplayName     string           `json:"displayName,omitempty"`
+	GivenName       string           `json:"givenName,omitempty"`
+	MiddleName      string           `json:"middleName,omitempty"`
+	Surname         string           `json:"surname,omitempty"`
+	NickName        string           `json:"nickName,omitempty"`
+	Title           string           `json:"title,omitempty"`
+	JobTitle        string           `json:"jobTitle,omitempty"`
+	CompanyName     string           `json:"companyName,omitempty"`
+	Department      string           `json:"department,omitempty"`
+	OfficeLocation  string           `json:"officeLocation,omitempty"`
+	EmailAddresses  []EmailAddress   `json:"emailAddresses,omitempty"`
+	BusinessPhones  []string         `json:"businessPhones,omitempty"`
+	HomePhones      []string         `json:"homePhones,omitempty"`
+	MobilePhone     string           `json:"mobilePhone,omitempty"`
+	BusinessAddress *PhysicalAddress `json:"businessAddress,omitempty"`
+	HomeAddress     *PhysicalAddress `json:"homeAddress,omitempty"`
+	PersonalNotes   string           `json:"personalNotes,omitempty"`
 	// Birthday is a string because Graph's own samples put placeholders in it.
 	Birthday string `json:"birthday,omitempty"`
 

@@ -94,7 +94,7 @@ func graphContactFields(g *graph.Contact) fields {
 			f["_phones"] = string(b)
 		}
 	}
-	if a := g.BusinessAddr; a != nil {
+	if a := g.BusinessAddress; a != nil {
 		f["street"], f["city"], f["state"] = norm(a.Street), norm(a.City), norm(a.State)
 		f["postalCode"], f["country"] = norm(a.PostalCode), norm(a.CountryOrRegion)
 	}
@@ -170,7 +170,7 @@ func newGraphContact(f fields, category string, crmID string) *graph.Contact {
 		g.BusinessPhones = []string{f["phone"]}
 	}
 	if f["street"]+f["city"]+f["state"]+f["postalCode"]+f["country"] != "" {
-		g.BusinessAddr = &graph.PhysicalAddress{Street: f["street"], City: f["city"], State: f["state"],
+		g.BusinessAddress = &graph.PhysicalAddress{Street: f["street"], City: f["city"], State: f["state"],
 			PostalCode: f["postalCode"], CountryOrRegion: f["country"]}
 	}
 	g.SetCRMID(crmID)

@@ -23,6 +23,17 @@
 //     Exchange would have sent to attendees;
 //   - lets a test act as "the user in Outlook" through Mailbox methods.
 //
+// Typical use:
+//
+//	srv := graphtest.New(graphtest.WithLatency(20 * time.Millisecond))
+//	defer srv.Close()
+//	mb := srv.AddMailbox("user-1", graphtest.MailboxOptions{})   // token "user-1"
+//	id, _ := mb.Create(graphtest.Contacts, graph.Contact{GivenName: "Ada"})
+//	srv.InjectFault(graphtest.Fault{Endpoint: "POST /me/contacts", Kind: graphtest.FaultThrottle})
+//	c, _ := graph.New(graph.Options{BaseURL: srv.URL(), Tokens: graph.StaticTokens{"user-1": "user-1"}})
+//	... run sync ...
+//	st := srv.Stats("user-1") // Requests, Endpoints, MaxInFlight, MeetingMessages, Writes
+//
 // It deliberately does not import the client package, so a bug shared by
 // both cannot hide itself; the shape test checks the fake's JSON against
 // Microsoft's published samples instead.
