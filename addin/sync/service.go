@@ -143,7 +143,7 @@ func (s *Service) Conflicts(ctx context.Context, userID int64) ([]Conflict, erro
 		_ = json.Unmarshal([]byte(r.Fields), &doc)
 		c := Conflict{ID: r.ID, ObjectType: r.ObjectType, CrmID: r.CrmID, CreatedAt: r.CreatedAt, Fields: map[string]ConflictValues{}}
 		for k, v := range doc.Fields {
-			c.Fields[k] = ConflictValues{Server: v.Server, Client: v.Client}
+			c.Fields[k] = ConflictValues(v)
 		}
 		out = append(out, c)
 	}
