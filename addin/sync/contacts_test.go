@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/salesbridge/salesbridge/addin/graph"
@@ -158,6 +159,12 @@ func TestContactsDeletesAndBrake(t *testing.T) {
 	oc = outcomes(h.events(run.ID))
 	if oc["to_crm:brake"] != 11 || oc["to_crm:deleted"] != 0 {
 		t.Fatalf("outcomes %v", oc)
+	}
+	// The run row tells the admin monitor why (its last error column).
+	var row models.SyncRun
+	h.store.DB(h.ctx).First(&row, run.ID)
+	if row.Status != models.RunSucceededWithConflicts || !strings.Contains(row.Error, "safety brake") {
+		t.Fatalf("braked run row: %s %q", row.Status, row.Error)
 	}
 	if n := len(h.crmContacts()); n != 28 {
 		t.Fatalf("crm has %d contacts after brake", n)

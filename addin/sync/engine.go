@@ -454,6 +454,7 @@ func (e *Engine) syncType(ctx context.Context, rc *runCtx, k kind) error {
 				Updates(map[string]any{"sync_state": models.SyncNeedsReview, "updated_at": e.now()}).Error; err != nil {
 				return err
 			}
+			rc.brakes = append(rc.brakes, msg)
 			e.log().Warn("sync safety brake", "user", rc.userID, "type", tr.typ, "deletes", n, "synced", synced)
 			delCRM, delGraph = nil, nil
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/salesbridge/salesbridge/addin/graph"
@@ -153,6 +154,9 @@ type runCtx struct {
 	failed   int
 	graphDur time.Duration
 	crmDur   time.Duration
+	// brakes holds one message per type whose deletes the safety brake
+	// held back; the run row carries them so the admin monitor shows why.
+	brakes []string
 }
 
 func (rc *runCtx) event(typ string, crmID int64, graphID, dir, outcome, msg string) {
@@ -209,6 +213,11 @@ func (e *Engine) Execute(ctx context.Context, runID int64) (*models.SyncRun, err
 	switch {
 	case runErr != nil:
 		status, msg = models.RunFailed, runErr.Error()
+	case len(rc.brakes) > 0:
+		// Not a failure (everything else synced) but not a clean success
+		// either: the monitor lists the user under needs review and shows
+		// this message as the last error.
+		status, msg = models.RunSucceededWithConflicts, strings.Join(rc.brakes, "; ")
 	case rc.held > 0:
 		status = models.RunSucceededWithConflicts
 	}
