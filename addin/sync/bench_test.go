@@ -187,7 +187,28 @@ func (s *scaleEnv) run(b *testing.B) {
 }
 
 // benchTB keeps resources registered with Cleanup alive for the process:
-// the scale environment is shared by the benchmark's runs.
+// the scale environment is shared by the benchmark's runs. TestMain runs
+// them (closing the store and dropping the benchmark's database) once
+// every test and benchmark has finished.
 type benchTB struct{ testing.TB }
 
-func (benchTB) Cleanup(func()) {}
+var (
+	benchCleanupMu sync.Mutex
+	benchCleanups  []func()
+)
+
+func (benchTB) Cleanup(f func()) {
+	benchCleanupMu.Lock()
+	defer benchCleanupMu.Unlock()
+	benchCleanups = append(benchCleanups, f)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	benchCleanupMu.Lock()
+	for i := len(benchCleanups) - 1; i >= 0; i-- {
+		benchCleanups[i]()
+	}
+	benchCleanupMu.Unlock()
+	os.Exit(code)
+}

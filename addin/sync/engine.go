@@ -612,6 +612,22 @@ func lockedOf(f fields) map[string]bool {
 	return out
 }
 
+// matchLocked is lockedOf for a match: on a meeting the user organises
+// with attendees, time and place also keep Outlook's values, since writing
+// them would send every attendee an update that no CRM change asked for.
+func matchLocked(g fields) map[string]bool {
+	out := lockedOf(g)
+	if g["_meeting"] == "1" {
+		if out == nil {
+			out = map[string]bool{}
+		}
+		for _, k := range []string{"start", "end", "allDay", "location"} {
+			out[k] = true
+		}
+	}
+	return out
+}
+
 func crmBaseOf(l *link) fields { return parseFields(l.CrmSnapshot) }
 
 // apply writes a merge result: the CRM side in one transaction with the
@@ -788,7 +804,7 @@ func (tr *typeRun) importNew(ctx context.Context, newG []*gItem, full bool, clai
 			// A twin exists: link instead of creating. An untagged item
 			// matched on the first sync gets the category.
 			claimed[c.ID] = true
-			m := merge3(tr.k, fields{}, fields{}, c.Fields, g.Fields, tr.matchWinner(), lockedOf(g.Fields))
+			m := merge3(tr.k, fields{}, fields{}, c.Fields, g.Fields, tr.matchWinner(), matchLocked(g.Fields))
 			l := &link{UserID: rc.userID, ObjectType: typ, CrmID: c.ID, GraphID: g.ID, ChangeKey: g.ETag,
 				CrmVersion: c.Version, State: linkLinked, CrmSnapshot: c.Fields.json(), GraphSnapshot: g.Fields.json()}
 			tr.byCRM[c.ID], tr.byGraph[g.ID] = l, l

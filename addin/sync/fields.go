@@ -204,8 +204,21 @@ func merge3(kd kind, crmBase, graphBase, crm, g fields, winner string, locked ma
 	for _, k := range kd.Names() {
 		cv, gv := crm[k], g[k]
 		cChanged, gChanged := cv != crmBase[k], gv != graphBase[k]
+		keep := false // localFields: each side keeps its value
+		if localFields[k] {
+			_, hc := crmBase[k]
+			_, hg := graphBase[k]
+			if !hc || !hg {
+				// No base (a match, or a link older than the field): only
+				// an empty CRM value is filled from Outlook.
+				cChanged, gChanged = false, cv == "" && gv != ""
+			}
+			keep = !cChanged && !gChanged && !locked[k]
+		}
 		var r string
 		switch {
+		case keep:
+			r = cv
 		case locked[k]:
 			r = gv // cannot be changed from the CRM on this item
 		case kd.PushOnly(k):
@@ -229,7 +242,7 @@ func merge3(kd kind, crmBase, graphBase, crm, g fields, winner string, locked ma
 		if r != cv && !kd.PushOnly(k) {
 			m.toCRM = append(m.toCRM, k)
 		}
-		if r != gv {
+		if r != gv && !keep {
 			m.toGraph = append(m.toGraph, k)
 		}
 	}

@@ -20,9 +20,11 @@ import (
 //	location ↔ location.displayName, sensitivity ↔ sensitivity
 //	(private/confidential ↔ the CRM's private flag)
 //
-// Attendees are not written by sync: an event is created without them, so
-// no invitation is ever sent by a create; the attendee list stays on each
-// side. On a meeting the user does not organise, subject, body, time and
+//	attendees ↔ attendees (see attendees.go: never on a create, to Outlook
+//	only on a meeting the user organises and only when the CRM changed
+//	the list; Outlook → CRM only on a meeting the user does not organise)
+//
+// On a meeting the user does not organise, subject, body, time and
 // place are Outlook's (a change there is local to the attendee's copy). A
 // meeting the user organises with attendees is never deleted by a CRM
 // delete (that would send a cancellation).
@@ -33,7 +35,7 @@ import (
 // reports events leaving the window as removed: each such removal is
 // checked with a GET (in $batch) before anything is deleted. The window
 // moves with the date: on a new day the delta restarts and matches links.
-var apptFields = []string{"subject", "body", "start", "end", "allDay", "location", "sensitivity"}
+var apptFields = []string{"subject", "body", "start", "end", "allDay", "location", "sensitivity", "attendees"}
 
 type apptKind struct{}
 
@@ -105,11 +107,12 @@ func toApptItem(tr *typeRun, e *graph.Event) gItem {
 	}
 	g.Fields = fields{"subject": norm(e.Subject), "body": body, "start": fmtTime(start), "end": fmtTime(end),
 		"allDay": strconv.FormatBool(e.IsAllDay), "location": loc, "sensitivity": sens, "_ical": e.ICalUID}
+	graphAttendeeFields(g.Fields, e)
 	if e.IsOrganizer && len(e.Attendees) > 0 {
 		g.Fields["_meeting"] = "1"
 	}
 	if !e.IsOrganizer {
-		g.Fields["_locked"] = "subject,body,start,end,allDay,location"
+		g.Fields["_locked"] = "subject,body,start,end,allDay,location,attendees"
 	}
 	g.Skip = apptSkip(tr, e.IsPrivate(), start, end)
 	return g
@@ -176,7 +179,7 @@ func (apptKind) Confirm(ctx context.Context, tr *typeRun, ids []string) (map[str
 	return out, nil
 }
 
-func apptItem(tr *typeRun, a *models.Activity) crmItem {
+func apptItem(tr *typeRun, a *models.Activity, attendees string) crmItem {
 	var start, end time.Time
 	if a.StartAt != nil {
 		start = *a.StartAt
@@ -195,18 +198,34 @@ func apptItem(tr *typeRun, a *models.Activity) crmItem {
 	return crmItem{ID: a.ID, Version: a.Version, OwnerID: a.OwnerID, Deleted: a.DeletedAt.Valid, Origin: a.Origin,
 		Skip: apptSkip(tr, a.Private, start, end), Fields: fields{"subject": norm(a.Subject), "body": norm(a.BodyText),
 			"start": fmtTime(start), "end": fmtTime(end), "allDay": strconv.FormatBool(a.AllDay),
-			"location": norm(a.Location), "sensitivity": sens, "_ical": ical}}
+			"location": norm(a.Location), "sensitivity": sens, "attendees": attendees, "_ical": ical}}
+}
+
+// apptItems converts activities, loading their attendees in one query.
+func apptItems(ctx context.Context, tr *typeRun, as []models.Activity) ([]crmItem, error) {
+	ids := make([]int64, len(as))
+	for i := range as {
+		ids[i] = as[i].ID
+	}
+	att, _, err := crmAttendees(ctx, tr.e.Store, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]crmItem, len(as))
+	for i := range as {
+		out[i] = apptItem(tr, &as[i], att[as[i].ID])
+	}
+	return out, nil
 }
 
 func (apptKind) Changed(ctx context.Context, tr *typeRun, watermark int64) ([]crmItem, error) {
 	var as []models.Activity
 	err := tr.e.Store.DB(ctx).Unscoped().Where("owner_id = ? AND type_code = ? AND (version > ? OR EXISTS (SELECT 1 FROM sync_links l WHERE l.user_id = ? AND l.object_type = ? AND l.crm_id = activities.id AND l.crm_version <> activities.version))",
 		tr.userID, models.ActivityAppointment, watermark, tr.userID, models.SyncAppointment).Order("id").Find(&as).Error
-	out := make([]crmItem, len(as))
-	for i := range as {
-		out[i] = apptItem(tr, &as[i])
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	return apptItems(ctx, tr, as)
 }
 
 func (apptKind) Load(ctx context.Context, tr *typeRun, ids []int64) (map[int64]*crmItem, error) {
@@ -214,10 +233,13 @@ func (apptKind) Load(ctx context.Context, tr *typeRun, ids []int64) (map[int64]*
 	if err := tr.e.Store.DB(ctx).Unscoped().Where("id IN ? AND type_code = ?", ids, models.ActivityAppointment).Find(&as).Error; err != nil {
 		return nil, err
 	}
+	items, err := apptItems(ctx, tr, as)
+	if err != nil {
+		return nil, err
+	}
 	out := map[int64]*crmItem{}
-	for i := range as {
-		it := apptItem(tr, &as[i])
-		out[it.ID] = &it
+	for i := range items {
+		out[items[i].ID] = &items[i]
 	}
 	return out, nil
 }
@@ -227,11 +249,10 @@ func (apptKind) Candidates(ctx context.Context, tr *typeRun) ([]crmItem, error) 
 	var as []models.Activity
 	err := tr.e.Store.DB(ctx).Where("owner_id = ? AND type_code = ? AND start_at <= ? AND end_at >= ? AND NOT EXISTS (SELECT 1 FROM sync_links l WHERE l.user_id = ? AND l.object_type = ? AND l.crm_id = activities.id)",
 		tr.userID, models.ActivityAppointment, we, ws, tr.userID, models.SyncAppointment).Order("id").Find(&as).Error
-	out := make([]crmItem, len(as))
-	for i := range as {
-		out[i] = apptItem(tr, &as[i])
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	return apptItems(ctx, tr, as)
 }
 
 func applyToAppt(a *models.Activity, f fields) {
@@ -256,7 +277,10 @@ func (apptKind) CreateCRM(ctx context.Context, tr *typeRun, f fields) (*crmItem,
 	if err := tr.e.Store.DB(ctx).Create(a).Error; err != nil {
 		return nil, err
 	}
-	it := apptItem(tr, a)
+	if err := setCRMAttendees(ctx, tr.e.Store, a.ID, f); err != nil {
+		return nil, err
+	}
+	it := apptItem(tr, a, f["attendees"])
 	return &it, nil
 }
 
@@ -266,6 +290,9 @@ func (apptKind) UpdateCRM(ctx context.Context, tr *typeRun, id int64, f fields) 
 		return 0, err
 	}
 	applyToAppt(&a, f)
+	if err := setCRMAttendees(ctx, tr.e.Store, a.ID, f); err != nil {
+		return 0, err
+	}
 	if err := tr.e.Store.DB(ctx).Save(&a).Error; err != nil {
 		return 0, err
 	}
@@ -283,7 +310,7 @@ func sensitivityOf(f fields) string {
 	return "normal"
 }
 
-func apptPatch(changed []string, want fields) graph.Patch {
+func apptPatch(changed []string, want, have fields) graph.Patch {
 	p := graph.Patch{}
 	for _, k := range changed {
 		switch k {
@@ -304,6 +331,8 @@ func apptPatch(changed []string, want fields) graph.Patch {
 			p["location"] = graph.Location{DisplayName: want["location"]}
 		case "sensitivity":
 			p["sensitivity"] = sensitivityOf(want)
+		case "attendees":
+			p["attendees"] = graphAttendees(want, have)
 		}
 	}
 	return p
@@ -325,8 +354,8 @@ func (apptKind) CreateReq(tr *typeRun, f fields, crmID int64) graph.BatchRequest
 	return graph.CreateEventRequest(ev)
 }
 
-func (apptKind) PatchReq(_ *typeRun, id string, changed []string, want, _ fields, etag string) graph.BatchRequest {
-	return graph.UpdateEventRequest(id, apptPatch(changed, want), etag)
+func (apptKind) PatchReq(_ *typeRun, id string, changed []string, want, have fields, etag string) graph.BatchRequest {
+	return graph.UpdateEventRequest(id, apptPatch(changed, want, have), etag)
 }
 
 func (apptKind) DeleteReq(_ *typeRun, id string) graph.BatchRequest {
