@@ -142,8 +142,13 @@ type typeRun struct {
 	byGraph    map[string]*link
 	ops        []graphOp
 	incomplete bool // an incoming change was not applied: keep the delta link
-	container  string
-	now        time.Time
+	// restart: a write met a stale change key (412). The item changed in
+	// Outlook in a way this run's delta did not carry (or carried while
+	// the pair was skipped), so the next run enumerates again and merges
+	// against the item as it is now, instead of retrying a stale write.
+	restart   bool
+	container string
+	now       time.Time
 }
 
 // cursor is a sync_cursors row (with the columns added by migration 0500).
@@ -532,6 +537,9 @@ func (e *Engine) syncType(ctx context.Context, rc *runCtx, k kind) error {
 	if !tr.incomplete && !braked {
 		tr.cur.DeltaLink = deltaLink
 	}
+	if tr.restart {
+		tr.cur.DeltaLink = ""
+	}
 	tr.cur.UpdatedAt = e.now()
 	if err := db.Save(&tr.cur).Error; err != nil {
 		return err
@@ -570,10 +578,17 @@ func (tr *typeRun) reconcile(ctx context.Context, p *pair) error {
 		return nil
 	}
 	if p.g == nil && l.OutOfScope {
-		return nil // still out of scope; the CRM change waits for the category
+		return nil // still out of scope; the CRM change waits for the category (or the item to be public again)
 	}
 	if p.g != nil && p.g.Skip != "" {
+		// Out of scope in Outlook (made private): the pair is kept but
+		// nothing is written to the item until Outlook brings it back, so
+		// a CRM change never overwrites it from a stale snapshot.
 		rc.event(tr.typ, l.CrmID, l.GraphID, "", p.g.Skip, "")
+		if !l.OutOfScope {
+			l.OutOfScope = true
+			return tr.saveLink(ctx, l)
+		}
 		return nil
 	}
 	if p.crm != nil && p.crm.Skip != "" {
@@ -690,6 +705,9 @@ func (tr *typeRun) apply(ctx context.Context, c *crmItem, l *link, m mergeResult
 		},
 		fail: func(ctx context.Context, err error) error {
 			rc.event(tr.typ, l.CrmID, l.GraphID, ToO365, OutFailed, err.Error())
+			if errors.Is(err, graph.ErrPreconditionFailed) {
+				tr.restart = true
+			}
 			return nil
 		},
 	})
@@ -909,14 +927,25 @@ func (tr *typeRun) exportNewTx(ctx context.Context, newC []*crmItem, claimed map
 		if existing != nil && existing.State != linkPending {
 			continue
 		}
+		// A pending link here is one whose lookup found nothing in Outlook:
+		// when the record may no longer be created (now private, out of the
+		// window, creation turned off) the link is dropped, else it would
+		// stay pending for ever.
 		if c.Skip != "" {
 			if existing == nil {
 				rc.event(typ, c.ID, "", ToO365, c.Skip, "")
+			} else if err := tr.deleteLink(ctx, existing); err != nil {
+				return err
 			}
 			continue
 		}
 		if !tr.toggles.CreateNew {
 			rc.event(typ, c.ID, "", ToO365, OutSkippedCreateOff, "")
+			if existing != nil {
+				if err := tr.deleteLink(ctx, existing); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		if existing == nil && limit > 0 && count >= limit {
