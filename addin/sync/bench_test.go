@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"sync"
 	"syscall"
@@ -204,11 +205,24 @@ func (benchTB) Cleanup(f func()) {
 }
 
 func TestMain(m *testing.M) {
+	// An interrupted benchmark (Ctrl-C, timeout) still drops its database.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		runBenchCleanups()
+		os.Exit(1)
+	}()
 	code := m.Run()
+	runBenchCleanups()
+	os.Exit(code)
+}
+
+func runBenchCleanups() {
 	benchCleanupMu.Lock()
+	defer benchCleanupMu.Unlock()
 	for i := len(benchCleanups) - 1; i >= 0; i-- {
 		benchCleanups[i]()
 	}
-	benchCleanupMu.Unlock()
-	os.Exit(code)
+	benchCleanups = nil
 }
