@@ -402,7 +402,7 @@ func (w *propWorld) sequence(seed uint64) bool {
 			t.Logf("run %d (faulty %v): %s %q events %+v", r.ID, faulty, rr.Status, rr.Error, evs)
 		}
 	}
-	steps := 4 + rng.IntN(8)
+	steps := 3 + rng.IntN(7)
 	for i := 0; i < steps; i++ {
 		k := kinds[rng.IntN(len(kinds))]
 		op := rng.IntN(11)
