@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/salesbridge/salesbridge/addin/demo"
+	"github.com/salesbridge/salesbridge/addin/monitor"
 
 	"github.com/salesbridge/salesbridge/handlers"
 )
@@ -19,6 +20,10 @@ func (a *App) registerFeatureJobs() error {
 // admin.
 func (a *App) registerFeatureRoutes(r *gin.Engine, api, authed, admin *gin.RouterGroup) {
 	(&handlers.Me{Store: a.Store}).Register(authed)
+	(&handlers.AdminSettings{Store: a.Store, Now: a.Now}).Register(authed, admin)
+	(&handlers.AdminMonitor{Store: a.Store, Monitor: &monitor.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}}).Register(admin)
+	(&handlers.AdminUsage{Store: a.Store, Now: a.Now}).Register(admin)
+	(&handlers.AdminManifest{Store: a.Store, PublicURL: a.Cfg.PublicURL}).Register(admin)
 	_ = r
 	_ = api
 	_ = admin
