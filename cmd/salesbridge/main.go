@@ -24,6 +24,7 @@ commands:
   migrate      apply database migrations and exit
   seed-demo    add the demo users and CRM data (idempotent)
   create-user  --username U --password P --email E --name N [--admin]
+  manifest     --out FILE [--format xml|json]: write the add-in manifest
   healthcheck  exit 0 when the local server answers /healthz (for containers)
 
 Every serve flag has a SALESBRIDGE_* environment variable; run
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return nil
 	case "create-user":
 		return createUser(ctx, args, out, getenv)
+	case "manifest":
+		return manifestCmd(ctx, args, out, getenv)
 	case "healthcheck":
 		addr := getenv("SALESBRIDGE_ADDR")
 		if addr == "" {
