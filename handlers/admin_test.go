@@ -237,12 +237,27 @@ func TestUsageReport(t *testing.T) {
 	if r := env.Do("GET", "/api/v1/admin/usage", nil, user); r.Status != 403 {
 		t.Fatalf("non-admin: %d", r.Status)
 	}
-	// With Client Usage Tracking off, nothing more is recorded.
-	env.Do("PUT", "/api/v1/admin/settings", map[string]any{"clientUsageTracking": false}, admin)
-	_ = usage.Record(ctx, env.Store, bob.ID, usage.PaneOpen, 1)
+	// The pane reports its opens.
+	if r := env.Do("POST", "/api/v1/me/usage", map[string]any{"kind": "pane_open"}, user); r.Status != http.StatusNoContent {
+		t.Fatalf("pane open: %d %s", r.Status, r.Body)
+	}
+	if r := env.Do("POST", "/api/v1/me/usage", map[string]any{"kind": "search"}, user); r.Status != 400 || r.Fields()["kind"] == "" {
+		t.Fatalf("client-reported search: %d %s", r.Status, r.Body)
+	}
 	r = env.Do("GET", "/api/v1/admin/usage", nil, admin)
 	r.JSON(t, &got)
-	if got.Days[0].Total != 4 {
+	if got.Days[0].Total != 5 || got.Days[0].Kinds[usage.PaneOpen] != 3 {
+		t.Fatalf("after pane open: %s", r.Body)
+	}
+	// With Client Usage Tracking off, nothing more is recorded.
+	env.Do("PUT", "/api/v1/admin/settings", map[string]any{"clientUsageTracking": false}, admin)
+	_ = usage.Record(ctx, env.Store, bob.ID, usage.Search, 1)
+	if r := env.Do("POST", "/api/v1/me/usage", map[string]any{"kind": "pane_open"}, user); r.Status != http.StatusNoContent {
+		t.Fatalf("pane open while off: %d %s", r.Status, r.Body)
+	}
+	r = env.Do("GET", "/api/v1/admin/usage", nil, admin)
+	r.JSON(t, &got)
+	if got.Days[0].Total != 5 {
 		t.Fatalf("recorded while off: %s", r.Body)
 	}
 }

@@ -35,9 +35,30 @@ type UsageResponse struct {
 	Days []UsageDay `json:"days"`
 }
 
+// UsageEventRequest is POST /me/usage: what the task pane reports itself
+// (searches, shares, creates and edits are counted by the server).
+type UsageEventRequest struct {
+	Kind string `json:"kind"`
+}
+
 // Register mounts the routes.
-func (h *AdminUsage) Register(admin *gin.RouterGroup) {
+func (h *AdminUsage) Register(authed, admin *gin.RouterGroup) {
 	admin.GET("/usage", TxRaw(h.Store, h.get))
+	authed.POST("/me/usage", Tx(h.Store, h.record))
+}
+
+func (h *AdminUsage) record(c *gin.Context, ctx context.Context) (Result, error) {
+	var req UsageEventRequest
+	if err := BindJSON(c, &req); err != nil {
+		return Result{}, err
+	}
+	if req.Kind != usage.PaneOpen {
+		return Result{}, models.InvalidField("kind", "must be pane_open")
+	}
+	if err := usage.Record(ctx, h.Store, Caller(c).UserID, req.Kind, 1); err != nil {
+		return Result{}, err
+	}
+	return NoContent(), nil
 }
 
 func (h *AdminUsage) get(c *gin.Context, ctx context.Context) (Raw, error) {

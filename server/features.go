@@ -22,7 +22,7 @@ func (a *App) registerFeatureRoutes(r *gin.Engine, api, authed, admin *gin.Route
 	(&handlers.Me{Store: a.Store}).Register(authed)
 	(&handlers.AdminSettings{Store: a.Store, Now: a.Now}).Register(authed, admin)
 	(&handlers.AdminMonitor{Store: a.Store, Monitor: &monitor.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}}).Register(admin)
-	(&handlers.AdminUsage{Store: a.Store, Now: a.Now}).Register(admin)
+	(&handlers.AdminUsage{Store: a.Store, Now: a.Now}).Register(authed, admin)
 	(&handlers.AdminManifest{Store: a.Store, PublicURL: a.Cfg.PublicURL}).Register(admin)
 	_ = r
 	_ = api

@@ -90,3 +90,43 @@ func TestParseRange(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordRunKeepsCountsPerTypeAndDirection(t *testing.T) {
+	store := dbtest.Open(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	u := models.User{Username: "cy", Role: models.RoleUser, Active: true, TimeZone: "UTC", CreatedAt: now, UpdatedAt: now}
+	if err := store.DB(ctx).Create(&u).Error; err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]map[string]int64{"contact": {"to_crm": 3, "to_o365": 1}, "task": {"to_o365": 2, "to_crm": 0}}
+	if err := usage.RecordRun(ctx, store, u.ID, counts); err != nil {
+		t.Fatal(err)
+	}
+	if err := usage.RecordRun(ctx, store, u.ID, counts); err != nil {
+		t.Fatal(err)
+	}
+	day := now.Format(time.DateOnly)
+	rows, _ := usage.Totals(ctx, store, day, day)
+	got := map[string]int64{}
+	for _, r := range rows {
+		got[r.Kind] = r.Count
+	}
+	if len(got) != 3 || got["sync_contact_to_crm"] != 6 || got["sync_contact_to_o365"] != 2 || got["sync_task_to_o365"] != 4 {
+		t.Fatalf("counts = %v", got)
+	}
+	s := settings.Defaults()
+	s.SyncTracking = false
+	if _, err := settings.Save(ctx, store, 0, now, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := usage.RecordRun(ctx, store, u.ID, counts); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ = usage.Totals(ctx, store, day, day)
+	for _, r := range rows {
+		if r.Count != got[r.Kind] {
+			t.Fatalf("recorded while off: %+v", r)
+		}
+	}
+}
