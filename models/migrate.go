@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -245,16 +244,11 @@ func (s *Store) migrateRiver(ctx context.Context) error {
 		_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 		return err
 	}
-	return s.lockedTx(ctx, func(tx *gorm.DB) error {
-		sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-		if !ok {
-			return errors.New("no *sql.Tx under the migration transaction")
-		}
-		m, err := rivermigrate.New(riversqlite.New(s.sqlDB), nil)
-		if err != nil {
-			return err
-		}
-		_, err = m.MigrateTx(ctx, sqlTx, rivermigrate.DirectionUp, nil)
+	// SQLite serialises writers itself.
+	m, err := rivermigrate.New(riversqlite.New(s.sqlDB), nil)
+	if err != nil {
 		return err
-	})
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/salesbridge/salesbridge/addin/maintenance"
+	"github.com/salesbridge/salesbridge/handlers"
 	"github.com/salesbridge/salesbridge/models"
 	"github.com/salesbridge/salesbridge/server"
 	"github.com/salesbridge/salesbridge/server/servertest"
@@ -177,5 +178,61 @@ func TestConfigValidationNamesTheVariable(t *testing.T) {
 	}
 	if err := c2.EnsureSecretKey(); err != nil || c1.SecretKey != c2.SecretKey || len(c1.SecretKey) < 32 {
 		t.Fatalf("generated key not reused: %v", err)
+	}
+}
+
+func TestReadyzIs503WhenSchemaIsNotCurrent(t *testing.T) {
+	env := servertest.New(t)
+	if err := env.Store.DB(context.Background()).Exec("DELETE FROM schema_migrations WHERE version = 1").Error; err != nil {
+		t.Fatal(err)
+	}
+	r := env.Do("GET", "/readyz", nil, "")
+	if r.Status != http.StatusServiceUnavailable || !strings.Contains(string(r.Body), "not current") {
+		t.Fatalf("readyz: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestRequestIDIsEchoed(t *testing.T) {
+	env := servertest.New(t)
+	r := env.DoHeaders("GET", "/healthz", nil, map[string]string{"X-Request-Id": "abc-123"})
+	if r.Header.Get("X-Request-Id") != "abc-123" {
+		t.Fatalf("request id %q", r.Header.Get("X-Request-Id"))
+	}
+	r = env.DoHeaders("GET", "/healthz", nil, map[string]string{"X-Request-Id": "bad id with spaces"})
+	if got := r.Header.Get("X-Request-Id"); got == "" || strings.Contains(got, " ") {
+		t.Fatalf("request id %q", got)
+	}
+}
+
+func TestMalformedJSONNamesTheField(t *testing.T) {
+	env := servertest.New(t)
+	u := env.CreateUser("cid", models.RoleUser)
+	_ = env.Login(u.ID)
+	// BindJSON is exercised through a throwaway route on the real engine.
+	type req struct {
+		Name  string `json:"name"`
+		Count int    `json:"count"`
+	}
+	env.App.Engine.POST("/test/bind", func(c *gin.Context) {
+		var r req
+		if err := handlers.BindJSON(c, &r); err != nil {
+			handlers.WriteError(c, err)
+			return
+		}
+		c.JSON(200, r)
+	})
+	cases := map[string]string{
+		`{"name": 3}`:           "name",
+		`{"count": "x"}`:        "count",
+		`{"bogus": 1}`:          "bogus",
+		`{"name": "a"`:          "body",
+		``:                      "body",
+		`{"name":"a"} {"x": 1}`: "body",
+	}
+	for body, field := range cases {
+		r := env.Do("POST", "/test/bind", body, "")
+		if r.Status != 400 || r.Fields()[field] == "" {
+			t.Fatalf("%q: %d %s", body, r.Status, r.Body)
+		}
 	}
 }

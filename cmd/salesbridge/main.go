@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 			addr = ":8080"
 		}
 		c := &http.Client{Timeout: 3 * time.Second}
-		resp, err := c.Get("http://127.0.0.1" + addr[len(addr)-len(portOf(addr)):] + "/healthz")
+		resp, err := c.Get("http://127.0.0.1" + portOf(addr) + "/healthz")
 		if err != nil {
 			return err
 		}
