@@ -25,6 +25,7 @@ commands:
   seed-demo    add the demo users and CRM data (idempotent)
   create-user  --username U --password P --email E --name N [--admin]
   manifest     --out FILE [--format xml|json]: write the add-in manifest
+  register     --application-id ID --application-key[-file] KEY --name NAME
   healthcheck  exit 0 when the local server answers /healthz (for containers)
 
 Every serve flag has a SALESBRIDGE_* environment variable; run
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return createUser(ctx, args, out, getenv)
 	case "manifest":
 		return manifestCmd(ctx, args, out, getenv)
+	case "register":
+		return register(ctx, args, out, getenv)
 	case "healthcheck":
 		addr := getenv("SALESBRIDGE_ADDR")
 		if addr == "" {
