@@ -46,11 +46,14 @@ func artifactsDir(t *testing.T) string {
 
 func TestAdminPagesInBrowser(t *testing.T) {
 	bin := chromium(t)
-	env, admin, _, bob := adminEnv(t, func(cfg *server.Config, _ *server.Options) { cfg.PublicURL = "https://crm.contoso.example" })
+	env, _, _, bob := adminEnv(t, func(cfg *server.Config, _ *server.Options) { cfg.PublicURL = "https://crm.contoso.example" })
 	mapUser(t, env, bob, models.SyncActive, models.RunSucceeded, models.RunFailed)
 	carol := env.CreateUser("carol", models.RoleUser)
 	mapUser(t, env, carol, models.SyncActive)
-	setRegistration(t, env, "0f1c2d3e-4a5b-6c7d-8e9f-0a1b2c3d4e5f", "Contoso Sales")
+	if _, err := env.App.CreateUser(context.Background(), server.NewUser{Username: "root", Password: "correct-horse-battery",
+		Email: "root@contoso.example", Admin: true}); err != nil {
+		t.Fatal(err)
+	}
 
 	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -108,13 +111,31 @@ func TestAdminPagesInBrowser(t *testing.T) {
 		return chromedp.WaitVisible(fmt.Sprintf(`//p[@id="status"][contains(., %q)]`, contains))
 	}
 
-	// Sign in: the page asks for a session; the test hands it one.
+	// Sign in with the sales sign-in (a wrong password first).
 	step("open sign-in", chromedp.Navigate(base+"/admin/"), chromedp.WaitVisible(chromedp.CSS("#signin-form")))
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](fmt.Sprintf(`sessionStorage.setItem('salesbridge.admin.token', %q)`, admin))); err != nil {
-		fail("store the session", err)
-	}
-	step("sign in", chromedp.Navigate(base+"/admin/#manage"),
+	step("wrong password",
+		chromedp.SendKeys(chromedp.CSS(`#signin-form input[name="username"]`), "root"),
+		chromedp.SendKeys(chromedp.CSS(`#signin-form input[name="password"]`), "wrong-password"),
+		chromedp.Click(chromedp.CSS(`#signin-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#signin-form p.error`)))
+	step("sign in",
+		chromedp.SetValue(chromedp.CSS(`#signin-form input[name="password"]`), "correct-horse-battery"),
+		chromedp.Click(chromedp.CSS(`#signin-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#settings-form[data-loaded="true"]`)))
+
+	// Before registering, the manifest names what is missing.
+	step("manifest without registration",
+		chromedp.Click(chromedp.CSS("#download-manifest")),
+		chromedp.WaitVisible(`//p[@id="manifest-error"][contains(., "applicationId")]`))
+	step("register the add-in",
+		chromedp.SendKeys(chromedp.CSS(`#registration-form input[name="applicationId"]`), "0f1c2d3e-4a5b-6c7d-8e9f-0a1b2c3d4e5f"),
+		chromedp.SendKeys(chromedp.CSS(`#registration-form input[name="name"]`), "Contoso Sales"),
+		chromedp.SendKeys(chromedp.CSS(`#registration-form input[name="applicationKey"]`), "s3cret~value"),
+		chromedp.Click(chromedp.CSS(`#registration-form button[type="submit"]`)),
+		status("Registration saved."),
+		chromedp.WaitVisible(`//span[@id="registration-note"][contains(., "application key is stored")]`),
+		chromedp.Click(chromedp.CSS("#download-manifest")),
+		status("Downloaded manifest.xml."))
 
 	// Change settings and see them saved.
 	step("change settings",

@@ -1,6 +1,6 @@
 // Entry point of the admin pages: sign-in, navigation between Manage
 // Office 365 and the Office 365 Monitor.
-import { get, post, setToken, token, status, showErrors, APIError } from './api.js';
+import { get, post, request, setToken, token, status, showErrors, APIError } from './api.js';
 import { initManage, showManage } from './manage.js';
 import { initMonitor, showMonitor } from './monitor.js';
 
@@ -25,7 +25,7 @@ async function route() {
     status(e.message, true);
     return;
   }
-  if (me.user.role !== 'admin') { showSignin('Administration needs the administrator role.'); return; }
+  if ((me.role || me.user.role) !== 'admin') { showSignin('Administration needs the administrator role.'); return; }
   $('signin').hidden = true;
   $('nav').hidden = false;
   const name = (location.hash || '#manage').slice(1);
@@ -49,7 +49,12 @@ $('signin-form').addEventListener('submit', async (ev) => {
   }
 });
 
-$('signout').addEventListener('click', () => { setToken(''); status('Signed out.'); showSignin(); });
+$('signout').addEventListener('click', async () => {
+  try { await request('DELETE', '/session'); } catch { /* the session may be gone already */ }
+  setToken('');
+  status('Signed out.');
+  showSignin();
+});
 window.addEventListener('signed-out', () => { setToken(''); showSignin('Your session ended: sign in again.'); });
 window.addEventListener('hashchange', route);
 

@@ -118,7 +118,10 @@ async function loadRegistration() {
     const reg = r.registration || r;
     form.applicationId.value = reg.applicationId || '';
     form.name.value = reg.name || '';
-    note.textContent = reg.hasApplicationKey || reg.applicationKeySet ? 'An application key is stored.' : '';
+    const parts = [];
+    if (reg.applicationKeySet) parts.push('An application key is stored.');
+    if (reg.redirectUri) parts.push(`Redirect URI to register: ${reg.redirectUri}`);
+    note.textContent = parts.join(' ');
   } catch (e) {
     note.textContent = e instanceof APIError && e.status === 404 ? 'No registration yet.' : e.message;
   }
