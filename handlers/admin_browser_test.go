@@ -168,16 +168,7 @@ func TestAdminPagesInBrowser(t *testing.T) {
 	if n := text(`[data-card="failed"] .n`); n != "1" {
 		t.Fatalf("failed card = %q", n)
 	}
-	step("suspend all",
-		chromedp.Click(chromedp.CSS("#select-all")),
-		chromedp.Click(chromedp.CSS(`[data-action="suspend"]`)),
-		status("suspend: applied to 2 of 2"),
-		chromedp.WaitVisible(`//td[@class="active"][contains(., "suspended")]`))
 	var n int64
-	env.Store.DB(context.Background()).Model(&models.UserMapping{}).Where("sync_state = ?", models.SyncSuspended).Count(&n)
-	if n != 2 {
-		t.Fatalf("suspended = %d", n)
-	}
 	step("run one",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-user-id="%d"] input[type=checkbox]`, bob.ID))),
 		chromedp.Click(chromedp.CSS(`[data-action="run"]`)),
@@ -185,6 +176,15 @@ func TestAdminPagesInBrowser(t *testing.T) {
 	env.Store.DB(context.Background()).Raw("SELECT COUNT(*) FROM river_job WHERE kind = 'sync.run'").Scan(&n)
 	if n != 1 {
 		t.Fatalf("sync.run jobs = %d", n)
+	}
+	step("suspend all",
+		chromedp.Click(chromedp.CSS("#select-all")),
+		chromedp.Click(chromedp.CSS(`[data-action="suspend"]`)),
+		status("suspend: applied to 2 of 2"),
+		chromedp.WaitVisible(`//td[@class="active"][contains(., "suspended")]`))
+	env.Store.DB(context.Background()).Model(&models.UserMapping{}).Where("sync_state = ?", models.SyncSuspended).Count(&n)
+	if n != 2 {
+		t.Fatalf("suspended = %d", n)
 	}
 	step("resume and show runs",
 		chromedp.Click(chromedp.CSS("#select-all")),

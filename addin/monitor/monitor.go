@@ -307,6 +307,13 @@ var transitions = map[string]map[string]string{
 	ActionEnable:  {models.SyncDisabled: models.SyncActive},
 }
 
+// runBlocked explains why a user in a state cannot be synced now.
+var runBlocked = map[string]string{
+	models.SyncSuspended:   "sync is suspended for this user; resume it first",
+	models.SyncDisabled:    "sync is disabled for this user; enable it first",
+	models.SyncNeedsReview: "this user's sync needs review before it can run",
+}
+
 // Outcome is what an action did to one user.
 type Outcome struct {
 	UserID    int64
@@ -367,8 +374,10 @@ func (s *Service) Apply(ctx context.Context, actorID int64, action string, userI
 		o := Outcome{UserID: id, SyncState: m.SyncState}
 		audit := models.AuditEntry{ActorID: actor, Action: "monitor." + action, Target: "user:" + strconv.FormatInt(id, 10), At: now}
 		if action == ActionRun {
-			if m.SyncState == models.SyncDisabled {
-				o.Message = "sync is disabled for this user; enable it first"
+			// The engine runs only active users: say so rather than queue
+			// a run that would be dropped.
+			if msg, blocked := runBlocked[m.SyncState]; blocked {
+				o.Message = msg
 				out = append(out, o)
 				continue
 			}

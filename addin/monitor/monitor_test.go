@@ -223,6 +223,9 @@ func TestActions(t *testing.T) {
 	if state("recovered") != models.SyncSuspended {
 		t.Fatal("suspend")
 	}
+	if out := apply(monitor.ActionRun, "recovered"); out[0].Applied || len(q.jobs) != 1 {
+		t.Fatalf("run of a suspended user = %+v", out)
+	}
 	apply(monitor.ActionResume, "recovered")
 	if state("recovered") != models.SyncActive {
 		t.Fatal("resume")
