@@ -6,6 +6,7 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -50,11 +51,9 @@ type Service struct {
 	Now   func() time.Time
 }
 
-// lastRun is the latest run of each user; card classifies a mapping.
-const lastRun = `(SELECT r.id, r.user_id, r.status, r.started_at, r.finished_at, r.graph_ms, r.crm_ms, r.error,
-  ROW_NUMBER() OVER (PARTITION BY r.user_id ORDER BY r.started_at DESC, r.id DESC) AS rn
-  FROM sync_runs r) lr`
-
+// The latest run of each user is found through sync_runs_user_idx
+// (user_id, started_at): one index probe per user rather than a pass over
+// the whole run log.
 const cardExpr = `CASE
   WHEN m.sync_state = 'needs_review' THEN 'needs_review'
   WHEN lr.id IS NULL THEN 'never_synced'
@@ -63,7 +62,8 @@ const cardExpr = `CASE
   ELSE 'succeeded' END`
 
 const from = ` FROM user_mappings m JOIN users u ON u.id = m.user_id
-  LEFT JOIN ` + lastRun + ` ON lr.user_id = m.user_id AND lr.rn = 1`
+  LEFT JOIN sync_runs lr ON lr.id = (SELECT r.id FROM sync_runs r WHERE r.user_id = m.user_id
+    ORDER BY r.started_at DESC, r.id DESC LIMIT 1)`
 
 // Counts returns the number of connected users on each card (every card
 // present, zero when empty).
@@ -206,52 +206,45 @@ type DayStats struct {
 }
 
 // History returns one entry per day of the last n days (today included),
-// oldest first.
+// oldest first. The run log is aggregated by the database.
 func (s *Service) History(ctx context.Context, days int) ([]DayStats, error) {
 	now := s.now()
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -(days - 1))
-	var runs []models.SyncRun
-	if err := s.Store.DB(ctx).Select("status", "started_at", "finished_at").
-		Where("started_at >= ?", start).Find(&runs).Error; err != nil {
+	day, dur := s.Store.SQLDay("started_at"), s.Store.SQLMillisBetween("started_at", "finished_at")
+	type row struct {
+		Day           string
+		Succeeded     int64
+		Conflicts     int64
+		Failed        int64
+		Unfinished    int64
+		AvgDurationMs float64
+		MaxDurationMs float64
+	}
+	var rows []row
+	q := `SELECT day,
+  SUM(CASE WHEN status = 'succeeded' THEN 1 ELSE 0 END) AS succeeded,
+  SUM(CASE WHEN status = 'succeeded_with_conflicts' THEN 1 ELSE 0 END) AS conflicts,
+  SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+  SUM(CASE WHEN status IN ('queued', 'in_progress') THEN 1 ELSE 0 END) AS unfinished,
+  COALESCE(AVG(ms), 0) AS avg_duration_ms, COALESCE(MAX(ms), 0) AS max_duration_ms
+FROM (SELECT ` + day + ` AS day, status, CASE WHEN finished_at IS NOT NULL THEN ` + dur + ` END AS ms
+  FROM sync_runs WHERE started_at >= ?) r GROUP BY day`
+	if err := s.Store.DB(ctx).Raw(q, start).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]DayStats, days)
 	idx := map[string]int{}
-	sums := make([]int64, days)
-	finished := make([]int64, days)
 	for i := range out {
 		out[i].Day = start.AddDate(0, 0, i).Format(time.DateOnly)
 		idx[out[i].Day] = i
 	}
-	for _, r := range runs {
-		i, ok := idx[r.StartedAt.UTC().Format(time.DateOnly)]
+	for _, r := range rows {
+		i, ok := idx[r.Day]
 		if !ok {
 			continue
 		}
-		d := &out[i]
-		switch r.Status {
-		case models.RunSucceeded:
-			d.Succeeded++
-		case models.RunSucceededWithConflicts:
-			d.Conflicts++
-		case models.RunFailed:
-			d.Failed++
-		default:
-			d.Unfinished++
-		}
-		if r.FinishedAt != nil {
-			ms := r.FinishedAt.Sub(r.StartedAt).Milliseconds()
-			sums[i] += ms
-			finished[i]++
-			if ms > d.MaxDurationMs {
-				d.MaxDurationMs = ms
-			}
-		}
-	}
-	for i := range out {
-		if finished[i] > 0 {
-			out[i].AvgDurationMs = sums[i] / finished[i]
-		}
+		out[i] = DayStats{Day: r.Day, Succeeded: r.Succeeded, Conflicts: r.Conflicts, Failed: r.Failed, Unfinished: r.Unfinished,
+			AvgDurationMs: int64(math.Round(r.AvgDurationMs)), MaxDurationMs: int64(math.Round(r.MaxDurationMs))}
 	}
 	return out, nil
 }
