@@ -198,6 +198,13 @@ func TestManifestNeedsPublicURLAndValidID(t *testing.T) {
 	if r.Status != 412 || r.Fields()["publicUrl"] == "" {
 		t.Fatalf("no public URL: %d %s", r.Status, r.Body)
 	}
+	// Plain http is for localhost only.
+	env3, admin3, _, _ := adminEnv(t, func(cfg *server.Config, _ *server.Options) { cfg.PublicURL = "http://crm.example.com" })
+	setRegistration(t, env3, "0f1c2d3e-4a5b-6c7d-8e9f-0a1b2c3d4e5f", "X")
+	r = env3.Do("GET", "/api/v1/admin/manifest", nil, admin3)
+	if r.Status != 412 || !strings.Contains(r.Fields()["publicUrl"], "https") {
+		t.Fatalf("http public URL: %d %s", r.Status, r.Body)
+	}
 	env2, admin2, _, _ := adminEnv(t, func(cfg *server.Config, _ *server.Options) { cfg.PublicURL = "https://crm.example.com" })
 	setRegistration(t, env2, "not-a-guid", "X")
 	r = env2.Do("GET", "/api/v1/admin/manifest.json", nil, admin2)
