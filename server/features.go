@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -11,12 +10,15 @@ import (
 	"github.com/salesbridge/salesbridge/addin/demo"
 	"github.com/salesbridge/salesbridge/addin/identity"
 	"github.com/salesbridge/salesbridge/addin/monitor"
+	"github.com/salesbridge/salesbridge/addin/panel"
+	"github.com/salesbridge/salesbridge/addin/syncjobs"
 
 	"github.com/salesbridge/salesbridge/handlers"
 )
 
 // registerFeatureJobs adds the workers and periodic jobs of each feature.
 func (a *App) registerFeatureJobs() error {
+	river.AddWorker(a.workers, &syncjobs.PlaceholderPushWorker{Log: a.Log})
 	river.AddWorker(a.workers, &identity.TokenRefreshWorker{Service: a.Identity, Queue: a.Queue})
 	river.AddWorker(a.workers, &identity.TokenRefreshUserWorker{Service: a.Identity})
 	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(identity.TokenRefreshInterval),
@@ -40,6 +42,10 @@ func (a *App) registerFeatureRoutes(r *gin.Engine, api, authed, admin *gin.Route
 	(&handlers.AdminMonitor{Store: a.Store, Monitor: &monitor.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}}).Register(admin)
 	(&handlers.AdminUsage{Store: a.Store, Now: a.Now}).Register(authed, admin)
 	(&handlers.AdminManifest{Store: a.Store, PublicURL: a.Cfg.PublicURL}).Register(admin)
+
+	pan := &panel.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}
+	(&handlers.Panel{Store: a.Store, Panel: pan}).Register(authed)
+	(&handlers.Records{Store: a.Store, Panel: pan}).Register(authed)
 }
 
 // SeedDemo seeds the demo data (idempotent).

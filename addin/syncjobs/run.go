@@ -1,7 +1,7 @@
-// Package syncjobs declares the River job that runs one user's sync, so
-// that features which trigger a sync (the Office 365 Monitor, the pane's
-// instant sync) need not depend on the sync engine that works it.
 package syncjobs
+
+// RunArgs is the job that runs one user's sync, so that features which
+// trigger a sync (the Office 365 Monitor) need not depend on the engine.
 
 import (
 	"context"

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -44,19 +48,52 @@ func TestMigrateTwiceThenRefuseNewerSchema(t *testing.T) {
 	}
 }
 
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// serveUntilHealthy runs serve, waits for /healthz to answer 200, then
+// stops it and returns serve's error.
+func serveUntilHealthy(t *testing.T, vars map[string]string) error {
+	t.Helper()
+	addr := freeAddr(t)
+	vars["SALESBRIDGE_ADDR"] = addr
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, []string{"serve"}, &bytes.Buffer{}, env(vars)) }()
+	for {
+		select {
+		case err := <-errc:
+			return fmt.Errorf("serve stopped before answering /healthz: %v", err)
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				cancel()
+				return <-errc
+			}
+		}
+		runtime.Gosched()
+		time.Sleep(20 * time.Millisecond) // polling interval, not an assertion
+	}
+}
+
 func TestServeStartsAndStops(t *testing.T) {
 	url := dbtest.NewDatabaseURL(t)
-	vars := map[string]string{"SALESBRIDGE_DATABASE_URL": url, "SALESBRIDGE_SECRET_KEY": strings.Repeat("k", 40),
-		"SALESBRIDGE_ADDR": "127.0.0.1:0", "SALESBRIDGE_DEMO": "on"}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := run(ctx, []string{"serve"}, &bytes.Buffer{}, env(vars)); err != nil {
+	vars := map[string]string{"SALESBRIDGE_DATABASE_URL": url, "SALESBRIDGE_SECRET_KEY": strings.Repeat("k", 40), "SALESBRIDGE_DEMO": "on"}
+	if err := serveUntilHealthy(t, vars); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
 	// A second start on the same database migrates nothing and succeeds.
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel2()
-	if err := run(ctx2, []string{"serve"}, &bytes.Buffer{}, env(vars)); err != nil {
+	if err := serveUntilHealthy(t, vars); err != nil {
 		t.Fatalf("second serve: %v", err)
 	}
 }
