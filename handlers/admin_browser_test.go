@@ -63,7 +63,7 @@ func TestAdminPagesInBrowser(t *testing.T) {
 	defer cancelA()
 	ctx, cancelC := chromedp.NewContext(actx)
 	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancelT()
 
 	base := env.Server.URL
