@@ -112,8 +112,9 @@ async function act(action) {
     const r = await post('/admin/monitor/actions', { action, userIds: ids });
     const done = r.results.filter((x) => x.applied).length;
     const skipped = r.results.filter((x) => !x.applied).map((x) => `user ${x.userId}: ${x.message}`);
-    status(`${action}: applied to ${done} of ${r.results.length} user(s).${skipped.length ? ' ' + skipped.join('; ') : ''}`, done === 0);
+    // Report once the table shows the new states.
     await Promise.all([loadCards(), loadUsers()]);
+    status(`${action}: applied to ${done} of ${r.results.length} user(s).${skipped.length ? ' ' + skipped.join('; ') : ''}`, done === 0);
   } catch (e) {
     status(e.message, true);
   }
