@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,44 @@ func TestBrowserTaskPane(t *testing.T) {
 		if favs != 0 {
 			t.Errorf("%d favorites left after unstar", favs)
 		}
+	})
+
+	step("stars show the user's favorites", func(t *testing.T) {
+		// starred in another session: the context card's star is pressed
+		if err := f.env.Store.DB(ctx).Create(&models.Favorite{UserID: f.user.ID, ObjectType: models.ObjectContact, ObjectID: f.contact.ID,
+			CreatedAt: time.Now().UTC()}).Error; err != nil {
+			t.Fatal(err)
+		}
+		sel := fmt.Sprintf(`.person[data-contact] button.star[data-star="contact-%d"]`, f.contact.ID)
+		b.open(pane)
+		b.run("starred contact", chromedp.WaitVisible(chromedp.CSS(sel+`[aria-pressed="true"]`)))
+		b.run("unstar", chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS(sel+`[aria-pressed="false"]`)))
+		var favs int64
+		f.env.Store.DB(ctx).Model(&models.Favorite{}).Where("user_id = ?", f.user.ID).Count(&favs)
+		if favs != 0 {
+			t.Errorf("%d favorites left after unstar", favs)
+		}
+	})
+
+	step("re-sharing says Already shared", func(t *testing.T) {
+		again := f.email(5, f.sender())
+		b.setItem(again)
+		b.open(pane)
+		b.run("share form", chromedp.WaitVisible(chromedp.CSS(`#share`)))
+		// meanwhile the same email is shared from the ribbon
+		r := f.env.Do("POST", "/api/v1/shares/email", map[string]any{"internetMessageId": again.InternetMessageID, "conversationId": again.ConversationID,
+			"subject": again.Subject, "from": again.From, "to": again.To, "bodyText": again.Body, "source": "ribbon",
+			"associations": []map[string]any{{"type": "contact", "id": f.contact.ID}}}, f.env.Login(f.user.ID))
+		if r.Status != 201 {
+			t.Fatalf("share from the ribbon: %d %s", r.Status, r.Body)
+		}
+		b.run("share again", chromedp.Click(chromedp.CSS(`#share`)), chromedp.WaitVisible(chromedp.CSS(`#shared-link`)))
+		var text string
+		b.eval(`document.getElementById('share-box').innerText`, &text)
+		if !strings.Contains(text, "Already shared with Sales.") {
+			t.Errorf("share box says %q", text)
+		}
+		b.shot("03c-already-shared")
 	})
 
 	step("item change while pinned", func(t *testing.T) {
