@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/salesbridge/salesbridge/addin/panel/phone"
 	"github.com/salesbridge/salesbridge/addin/usage"
 	"github.com/salesbridge/salesbridge/models"
 )
@@ -421,8 +422,8 @@ func (s *Service) emailCandidates(ctx context.Context, email string, types []str
 // phoneCandidates finds records whose stored E.164 number equals the
 // query's.
 func (s *Service) phoneCandidates(ctx context.Context, q, region string, types []string) ([]candidate, error) {
-	e164, ok := normalizePhone(q, region)
-	if !ok {
+	e164, err := phone.Normalize(q, region)
+	if err != nil {
 		return nil, nil
 	}
 	var out []candidate
@@ -566,4 +567,21 @@ func (pgIndex) candidates(ctx context.Context, s *Service, q string, words []str
 	var out []candidate
 	err := s.Store.DB(ctx).Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&out).Error
 	return out, err
+}
+
+// looksLikePhone reports whether a search query is meant as a phone number:
+// only digits and phone punctuation, with at least six digits. The number
+// itself is read by the phone package.
+func looksLikePhone(q string) bool {
+	digits := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+-() ./", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 6
 }
