@@ -287,6 +287,11 @@ func (s *Service) CreateContact(ctx context.Context, who Actor, in ContactFields
 	}
 	c := &models.Contact{Record: models.Record{OwnerID: who.UserID, Origin: models.OriginManual}}
 	applyContact(c, in, addr)
+	// Two concurrent creates of the same contact must not both pass the
+	// check below.
+	if err := s.Store.LockKey(ctx, "contact-dup", c.DupKey); err != nil {
+		return nil, err
+	}
 	db := s.Store.DB(ctx)
 	var existing []int64
 	if err := db.Model(&models.Contact{}).Where("dup_key = ? AND deleted_at IS NULL", c.DupKey).Order("id").Limit(1).Pluck("id", &existing).Error; err != nil {
