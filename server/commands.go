@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
+	"github.com/salesbridge/salesbridge/addin/identity"
 	"github.com/salesbridge/salesbridge/models"
 )
 
@@ -52,7 +51,7 @@ func (a *App) CreateUser(ctx context.Context, n NewUser) (*models.User, error) {
 	if len(fields) > 0 {
 		return nil, models.Invalid(fields)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), bcrypt.DefaultCost)
+	hash, err := identity.HashPassword(n.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +60,7 @@ func (a *App) CreateUser(ctx context.Context, n NewUser) (*models.User, error) {
 		role = models.RoleAdmin
 	}
 	now := time.Now().UTC()
-	u := &models.User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email, PasswordHash: string(hash),
+	u := &models.User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email, PasswordHash: hash,
 		Role: role, Active: true, TimeZone: "UTC", CreatedAt: now, UpdatedAt: now}
 	if err := a.Store.Tx(ctx, func(ctx context.Context) error { return a.Store.DB(ctx).Create(u).Error }); err != nil {
 		if models.ErrorCode(err) == models.CodeConflict {

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/riverqueue/river"
 
 	"github.com/salesbridge/salesbridge/addin/demo"
+	"github.com/salesbridge/salesbridge/addin/identity"
 	"github.com/salesbridge/salesbridge/addin/panel"
 	"github.com/salesbridge/salesbridge/addin/syncjobs"
 
@@ -16,6 +18,10 @@ import (
 // registerFeatureJobs adds the workers and periodic jobs of each feature.
 func (a *App) registerFeatureJobs() error {
 	river.AddWorker(a.workers, &syncjobs.PlaceholderPushWorker{Log: a.Log})
+	river.AddWorker(a.workers, &identity.TokenRefreshWorker{Service: a.Identity, Queue: a.Queue})
+	river.AddWorker(a.workers, &identity.TokenRefreshUserWorker{Service: a.Identity})
+	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(identity.TokenRefreshInterval),
+		func() (river.JobArgs, *river.InsertOpts) { return identity.TokenRefreshArgs{}, nil }, nil))
 	return nil
 }
 
@@ -23,13 +29,18 @@ func (a *App) registerFeatureJobs() error {
 // endpoints on r/api, session-protected ones on authed, admin-only ones on
 // admin.
 func (a *App) registerFeatureRoutes(r *gin.Engine, api, authed, admin *gin.RouterGroup) {
-	(&handlers.Me{Store: a.Store}).Register(authed)
+	idh := &handlers.Identity{Store: a.Store, Service: a.Identity, SecureCookies: strings.HasPrefix(a.Cfg.PublicURL, "https://")}
+	idh.Register(api, authed, admin)
+	r.GET("/connect/start", idh.StartConnect)
+	r.POST("/connect/signin", idh.SignIn)
+	a.pages["/crmUI/osc365/web/signin.html"] = idh.SigninPage
+	for _, p := range identity.ReplyPaths {
+		a.pages[p] = idh.Close
+	}
+
 	pan := &panel.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}
 	(&handlers.Panel{Store: a.Store, Panel: pan}).Register(authed)
 	(&handlers.Records{Store: a.Store, Panel: pan}).Register(authed)
-	_ = r
-	_ = api
-	_ = admin
 }
 
 // SeedDemo seeds the demo data (idempotent).

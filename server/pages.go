@@ -52,12 +52,17 @@ func serveEmbedded(c *gin.Context, sub fs.FS, name string) {
 	c.Data(http.StatusOK, ct, b)
 }
 
-// staticDir serves every file of an embedded directory under a URL prefix.
-func staticDir(r gin.IRoutes, prefix string, sub fs.FS, index string) {
+// staticDir serves every file of an embedded directory under a URL prefix;
+// a path in overrides is answered by its handler instead (GET only).
+func staticDir(r gin.IRoutes, prefix string, sub fs.FS, index string, overrides map[string]gin.HandlerFunc) {
 	h := func(c *gin.Context) {
 		name := strings.TrimPrefix(c.Param("file"), "/")
 		if name == "" {
 			name = index
+		}
+		if o := overrides[prefix+"/"+name]; o != nil && c.Request.Method == http.MethodGet {
+			o(c)
+			return
 		}
 		if strings.Contains(name, "..") {
 			handlers.NotFound(c)

@@ -35,12 +35,22 @@ func (a *App) newEngine() *gin.Engine {
 
 	// Pages.
 	web := webFS()
-	staticDir(r, "/crmUI/osc365/web", web, "index.html")
+	// Pages rendered by a feature handler (close.html, signin.html) are
+	// registered in a.pages by registerFeatureRoutes and take precedence
+	// over the embedded files.
+	a.pages = map[string]gin.HandlerFunc{}
+	staticDir(r, "/crmUI/osc365/web", web, "index.html", a.pages)
 	for _, p := range closePaths[1:] {
-		r.GET(p, func(c *gin.Context) { serveEmbedded(c, web, "close.html") })
+		r.GET(p, func(c *gin.Context) {
+			if h := a.pages[p]; h != nil {
+				h(c)
+				return
+			}
+			serveEmbedded(c, web, "close.html")
+		})
 	}
 	admin := adminFS()
-	staticDir(r, "/admin", admin, "index.html")
+	staticDir(r, "/admin", admin, "index.html", nil)
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/admin/") })
 
 	// JSON API.

@@ -45,6 +45,7 @@ type App struct {
 	Store      *models.Store
 	Keys       *identity.Keys
 	Sessions   *identity.Sessions
+	Identity   *identity.Service
 	Queue      *jobs.Queue
 	River      *river.Client[*sql.Tx]
 	Engine     *gin.Engine
@@ -56,6 +57,7 @@ type App struct {
 	periodic []*river.PeriodicJob
 	metrics  *metrics
 	ownStore bool
+	pages    map[string]gin.HandlerFunc
 }
 
 // New builds an App: opens and migrates the database (unless NoMigrate),
@@ -107,6 +109,8 @@ func New(ctx context.Context, cfg *Config, opts Options) (*App, error) {
 		}
 	}
 	a.Sessions = &identity.Sessions{Store: a.Store, Keys: a.Keys, Now: a.Now}
+	a.Identity = &identity.Service{Store: a.Store, Keys: a.Keys, Sessions: a.Sessions, HTTPClient: a.HTTPClient,
+		AuthorityURL: cfg.AuthorityURL, PublicURL: cfg.PublicURL, Now: a.Now}
 	a.Queue = &jobs.Queue{}
 	a.workers = river.NewWorkers()
 	if err := a.registerJobs(); err != nil {

@@ -24,6 +24,7 @@ commands:
   migrate      apply database migrations and exit
   seed-demo    add the demo users and CRM data (idempotent)
   create-user  --username U --password P --email E --name N [--admin]
+  register     --application-id ID --application-key[-file] KEY --name NAME
   healthcheck  exit 0 when the local server answers /healthz (for containers)
 
 Every serve flag has a SALESBRIDGE_* environment variable; run
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return nil
 	case "create-user":
 		return createUser(ctx, args, out, getenv)
+	case "register":
+		return register(ctx, args, out, getenv)
 	case "healthcheck":
 		addr := getenv("SALESBRIDGE_ADDR")
 		if addr == "" {
