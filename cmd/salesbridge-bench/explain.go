@@ -27,7 +27,8 @@ func explain(ctx context.Context, store *models.Store, userID int64, w *workload
 			return
 		}
 		q := strings.TrimSpace(tx.Statement.SQL.String())
-		if strings.HasPrefix(strings.ToUpper(q), "SELECT") || strings.HasPrefix(q, "(SELECT") {
+		upper := strings.ToUpper(q)
+		if strings.HasPrefix(upper, "SELECT") || strings.HasPrefix(q, "(SELECT") || strings.HasPrefix(upper, "SET LOCAL") {
 			c.sqls = append(c.sqls, tx.Dialector.Explain(q, tx.Statement.Vars...))
 		}
 	}
@@ -35,6 +36,9 @@ func explain(ctx context.Context, store *models.Store, userID int64, w *workload
 		return err
 	}
 	if err := gdb.Callback().Row().After("gorm:row").Register("bench:capture", hook); err != nil {
+		return err
+	}
+	if err := gdb.Callback().Raw().After("gorm:raw").Register("bench:capture", hook); err != nil {
 		return err
 	}
 	svc := &panel.Service{Store: store}
@@ -62,25 +66,45 @@ func explain(ctx context.Context, store *models.Store, userID int64, w *workload
 		if err := store.Tx(cctx, c.run); err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
-		fmt.Fprintf(out, "\n== EXPLAIN ANALYZE: %s (%d queries) ==\n", c.name, len(cap.sqls))
-		for _, q := range cap.sqls {
-			fmt.Fprintf(out, "\n-- %s\n", oneLine(q, 600))
-			rows, err := store.SQL().QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q)
-			if err != nil {
+		fmt.Fprintf(out, "\n== EXPLAIN ANALYZE: %s (%d statements) ==\n", c.name, len(cap.sqls))
+		if err := explainAll(ctx, store, cap.sqls, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// explainAll explains the captured statements in one transaction, as the
+// request ran them: SET LOCAL settings are applied, not explained.
+func explainAll(ctx context.Context, store *models.Store, sqls []string, out io.Writer) error {
+	tx, err := store.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, q := range sqls {
+		fmt.Fprintf(out, "\n-- %s\n", oneLine(q, 600))
+		if strings.HasPrefix(strings.ToUpper(q), "SET LOCAL") {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}
-			for rows.Next() {
-				var line string
-				if err := rows.Scan(&line); err != nil {
-					rows.Close()
-					return err
-				}
-				fmt.Fprintln(out, line)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			continue
+		}
+		rows, err := tx.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				rows.Close()
 				return err
 			}
+			fmt.Fprintln(out, line)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
 	}
 	return nil
