@@ -214,12 +214,20 @@ func (s *Service) markRecent(ctx context.Context, userID int64, hits []Hit) erro
 		return nil
 	}
 	ids := make([]int64, 0, len(hits))
+	var types []string
+	seenType := map[string]bool{}
 	for _, h := range hits {
 		ids = append(ids, h.ID)
+		if !seenType[h.Type] {
+			seenType[h.Type] = true
+			types = append(types, h.Type)
+		}
 	}
+	// The types let the primary key (user_id, object_type, object_id)
+	// serve the lookup, however many records the user has viewed.
 	var rows []models.RecentView
 	if err := s.Store.DB(ctx).Select("object_type, object_id").
-		Where("user_id = ? AND object_id IN ?", userID, ids).Find(&rows).Error; err != nil {
+		Where("user_id = ? AND object_type IN ? AND object_id IN ?", userID, types, ids).Find(&rows).Error; err != nil {
 		return err
 	}
 	recent := map[string]bool{}
