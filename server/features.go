@@ -2,16 +2,19 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/riverqueue/river"
 
 	"github.com/salesbridge/salesbridge/addin/demo"
+	"github.com/salesbridge/salesbridge/addin/graph"
 	"github.com/salesbridge/salesbridge/addin/identity"
 	"github.com/salesbridge/salesbridge/addin/panel"
+	"github.com/salesbridge/salesbridge/addin/share"
 	"github.com/salesbridge/salesbridge/addin/syncjobs"
-
 	"github.com/salesbridge/salesbridge/handlers"
 )
 
@@ -22,7 +25,37 @@ func (a *App) registerFeatureJobs() error {
 	river.AddWorker(a.workers, &identity.TokenRefreshUserWorker{Service: a.Identity})
 	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(identity.TokenRefreshInterval),
 		func() (river.JobArgs, *river.InsertOpts) { return identity.TokenRefreshArgs{}, nil }, nil))
+	if err := a.ensureGraph(); err != nil {
+		return err
+	}
+	sh := a.shareService()
+	river.AddWorker(a.workers, &share.MarkCategoryWorker{Service: sh})
+	river.AddWorker(a.workers, &share.InstantSyncTickWorker{Service: sh})
+	river.AddWorker(a.workers, &share.InstantSyncWorker{Service: sh})
+	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+		func() (river.JobArgs, *river.InsertOpts) { return share.InstantSyncTickArgs{}, nil }, nil))
 	return nil
+}
+
+// ensureGraph builds the Graph client unless another feature did.
+func (a *App) ensureGraph() error {
+	if a.Graph != nil {
+		return nil
+	}
+	var tokens graph.TokenSource = a.Identity
+	if a.graphTokens != nil {
+		tokens = a.graphTokens
+	}
+	c, err := graph.New(graph.Options{BaseURL: a.Cfg.GraphURL, HTTPClient: a.HTTPClient, Tokens: tokens})
+	if err != nil {
+		return fmt.Errorf("graph client: %w", err)
+	}
+	a.Graph = c
+	return nil
+}
+
+func (a *App) shareService() *share.Service {
+	return &share.Service{Store: a.Store, Queue: a.Queue, Graph: a.Graph, Now: a.Now}
 }
 
 // registerFeatureRoutes mounts each feature's handlers: pages and public
@@ -38,6 +71,7 @@ func (a *App) registerFeatureRoutes(r *gin.Engine, api, authed, admin *gin.Route
 		a.pages[p] = idh.Close
 	}
 
+	(&handlers.Share{Store: a.Store, Service: a.shareService()}).Register(authed, admin)
 	pan := &panel.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}
 	(&handlers.Panel{Store: a.Store, Panel: pan}).Register(authed)
 	(&handlers.Records{Store: a.Store, Panel: pan}).Register(authed)

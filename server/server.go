@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 
+	"github.com/salesbridge/salesbridge/addin/graph"
 	"github.com/salesbridge/salesbridge/addin/identity"
 	"github.com/salesbridge/salesbridge/addin/jobs"
 	"github.com/salesbridge/salesbridge/addin/maintenance"
@@ -36,6 +37,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Store, when set, is used instead of opening Config.DatabaseURL.
 	Store *models.Store
+	// GraphTokens, when set, yields Microsoft Graph access tokens per user
+	// (tests point it at a Graph fake).
+	GraphTokens graph.TokenSource
 }
 
 // App is one SalesBridge process.
@@ -51,20 +55,23 @@ type App struct {
 	Engine     *gin.Engine
 	HTTPClient *http.Client
 	Now        func() time.Time
+	// Graph is the Microsoft Graph client shared by every feature.
+	Graph *graph.Client
 
-	riverDB  *sql.DB
-	workers  *river.Workers
-	periodic []*river.PeriodicJob
-	metrics  *metrics
-	ownStore bool
-	pages    map[string]gin.HandlerFunc
+	graphTokens graph.TokenSource
+	riverDB     *sql.DB
+	workers     *river.Workers
+	periodic    []*river.PeriodicJob
+	metrics     *metrics
+	ownStore    bool
+	pages       map[string]gin.HandlerFunc
 }
 
 // New builds an App: opens and migrates the database (unless NoMigrate),
 // seeds demo data when asked, builds the job queue and the HTTP engine.
 // Nothing listens or works until Start.
 func New(ctx context.Context, cfg *Config, opts Options) (*App, error) {
-	a := &App{Cfg: cfg, Log: opts.Logger, Now: opts.Now, HTTPClient: opts.HTTPClient, Store: opts.Store}
+	a := &App{Cfg: cfg, Log: opts.Logger, Now: opts.Now, HTTPClient: opts.HTTPClient, Store: opts.Store, graphTokens: opts.GraphTokens}
 	if a.Log == nil {
 		a.Log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	}
