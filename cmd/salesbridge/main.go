@@ -24,6 +24,7 @@ commands:
   migrate      apply database migrations and exit
   seed-demo    add the demo users and CRM data (idempotent)
   create-user  --username U --password P --email E --name N [--admin]
+  manifest     --out FILE [--format xml|json]: write the add-in manifest
   register     --application-id ID --application-key[-file] KEY --name NAME
   healthcheck  exit 0 when the local server answers /healthz (for containers)
 
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return nil
 	case "create-user":
 		return createUser(ctx, args, out, getenv)
+	case "manifest":
+		return manifestCmd(ctx, args, out, getenv)
 	case "register":
 		return register(ctx, args, out, getenv)
 	case "healthcheck":
