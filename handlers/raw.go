@@ -19,14 +19,8 @@ type Raw struct {
 // still take the JSON error shape.
 func TxRaw(store Txer, fn func(c *gin.Context, ctx context.Context) (Raw, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		var res Raw
-		err := store.Tx(c.Request.Context(), func(ctx context.Context) error {
-			var err error
-			res, err = fn(c, ctx)
-			return err
-		})
-		if err != nil {
-			WriteError(c, err)
+		res, ok := runTx(c, store, fn)
+		if !ok {
 			return
 		}
 		for k, v := range res.Headers {

@@ -28,16 +28,9 @@ func manifestCmd(ctx context.Context, args []string, out io.Writer, getenv func(
 	if *format != "xml" && *format != "json" {
 		return fmt.Errorf("--format must be xml or json")
 	}
-	var cargs []string
-	if *dbURL != "" {
-		cargs = append(cargs, "--database-url", *dbURL)
-	}
-	cfg, err := server.LoadConfig(cargs, getenv)
+	cfg, err := commandConfig(getenv, "--database-url", *dbURL, "--public-url", *publicURL)
 	if err != nil {
 		return err
-	}
-	if *publicURL != "" {
-		cfg.PublicURL = strings.TrimRight(*publicURL, "/")
 	}
 	data, warnings, err := server.BuildManifest(ctx, cfg, *format)
 	if err != nil {
