@@ -10,7 +10,7 @@ PKGS        ?= ./...
 
 export CGO_ENABLED ?= 1
 
-.PHONY: run build test test-sqlite test-postgres lint bench e2e clean
+.PHONY: run build test test-sqlite test-postgres lint bench bench-panel e2e clean
 
 run:
 	SALESBRIDGE_DEMO=on CGO_ENABLED=0 $(GO) run ./cmd/salesbridge serve
@@ -41,8 +41,20 @@ lint:
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" $(STATICCHECK) ./...
 	CGO_ENABLED=0 $(GO) build ./...
 
+# `make bench` runs the Go benchmarks, then the side-panel load benchmark
+# (it needs PostgreSQL and takes minutes; BENCH_PANEL=0 leaves it out).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	@if [ "$$BENCH_PANEL" != 0 ]; then $(MAKE) bench-panel; else \
+		echo "bench-panel: side-panel load benchmark left out (BENCH_PANEL=0); run make bench-panel"; fi
+
+# Side-panel load benchmark: generates a CRM of BENCH_PANEL_FLAGS' size (1 M
+# contacts by default) in the dedicated database sb_bench on PG_URL's
+# server, then measures context and search against GET /me. A smaller run:
+# BENCH_PANEL_FLAGS="-contacts 100000 -accounts 20000 -opportunities 5000 -leads 5000 -activities 200000"
+BENCH_PANEL_FLAGS ?=
+bench-panel:
+	CGO_ENABLED=0 $(GO) run ./cmd/salesbridge-bench -pg "$(PG_URL)" $(BENCH_PANEL_FLAGS)
 
 e2e:
 	SALESBRIDGE_TEST_DB=sqlite $(GO) test -count=1 -run 'E2E|Browser' ./...

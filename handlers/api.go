@@ -43,14 +43,8 @@ func NoContent() Result { return Result{Status: http.StatusNoContent} }
 // error rolls everything back and becomes the JSON error shape.
 func Tx(store Txer, fn func(c *gin.Context, ctx context.Context) (Result, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		var res Result
-		err := store.Tx(c.Request.Context(), func(ctx context.Context) error {
-			var err error
-			res, err = fn(c, ctx)
-			return err
-		})
-		if err != nil {
-			WriteError(c, err)
+		res, ok := runTx(c, store, fn)
+		if !ok {
 			return
 		}
 		for k, v := range res.Headers {
@@ -65,6 +59,22 @@ func Tx(store Txer, fn func(c *gin.Context, ctx context.Context) (Result, error)
 		}
 		c.JSON(res.Status, res.Body)
 	}
+}
+
+// runTx runs fn in the request's transaction; on error it writes the JSON
+// error and reports false.
+func runTx[R any](c *gin.Context, store Txer, fn func(c *gin.Context, ctx context.Context) (R, error)) (R, bool) {
+	var res R
+	err := store.Tx(c.Request.Context(), func(ctx context.Context) error {
+		var err error
+		res, err = fn(c, ctx)
+		return err
+	})
+	if err != nil {
+		WriteError(c, err)
+		return res, false
+	}
+	return res, true
 }
 
 // PrincipalKey is the gin context key of the authenticated caller.

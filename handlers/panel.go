@@ -122,6 +122,7 @@ func toContextResponse(r *panel.ContextResult) ContextResponse {
 
 func (h *Panel) context(c *gin.Context, ctx context.Context) (Result, error) {
 	res, err := h.Panel.Context(ctx, panel.ContextRequest{
+		UserID:            Caller(c).UserID,
 		Addresses:         c.QueryArray("email"),
 		InternetMessageID: c.Query("internetMessageId"),
 		ICalUID:           c.Query("iCalUId"),

@@ -400,6 +400,7 @@ func TestContextQueryCount(t *testing.T) {
 	_ = cb.Query().After("gorm:query").Register("test:count_query", count)
 	_ = cb.Row().After("gorm:row").Register("test:count_row", count)
 	_ = cb.Raw().After("gorm:raw").Register("test:count_raw", count)
+	_ = cb.Create().After("gorm:create").Register("test:count_create", count)
 
 	measure := func(n int, unknown bool) int64 {
 		q := url.Values{}
@@ -448,4 +449,13 @@ func TestContextQueryCount(t *testing.T) {
 	}
 	mustStatus(t, env.Do("GET", "/api/v1/context?"+q.Encode(), nil, tok), 400)
 	mustStatus(t, env.Do("GET", "/api/v1/context?email=nope", nil, tok), 400)
+
+	// The matched contacts are now the caller's recent contacts.
+	var viewed int64
+	if err := db.Model(&models.RecentView{}).Where("user_id = ? AND object_type = 'contact' AND action = 'viewed'", u.ID).Count(&viewed).Error; err != nil {
+		t.Fatal(err)
+	}
+	if viewed != 49 {
+		t.Fatalf("%d contacts recorded as viewed, want 49", viewed)
+	}
 }

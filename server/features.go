@@ -12,6 +12,7 @@ import (
 	"github.com/salesbridge/salesbridge/addin/demo"
 	"github.com/salesbridge/salesbridge/addin/graph"
 	"github.com/salesbridge/salesbridge/addin/identity"
+	"github.com/salesbridge/salesbridge/addin/monitor"
 	"github.com/salesbridge/salesbridge/addin/panel"
 	"github.com/salesbridge/salesbridge/addin/share"
 	syncer "github.com/salesbridge/salesbridge/addin/sync"
@@ -94,6 +95,10 @@ func (a *App) registerFeatureRoutes(r *gin.Engine, api, authed, admin *gin.Route
 	for _, p := range identity.ReplyPaths {
 		a.pages[p] = idh.Close
 	}
+	(&handlers.AdminSettings{Store: a.Store, Now: a.Now}).Register(authed, admin)
+	(&handlers.AdminMonitor{Store: a.Store, Monitor: &monitor.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}}).Register(admin)
+	(&handlers.AdminUsage{Store: a.Store, Now: a.Now}).Register(authed, admin)
+	(&handlers.AdminManifest{Store: a.Store, PublicURL: a.Cfg.PublicURL}).Register(admin)
 
 	(&handlers.Share{Store: a.Store, Service: a.shareService()}).Register(authed, admin)
 	pan := &panel.Service{Store: a.Store, Queue: a.Queue, Now: a.Now}

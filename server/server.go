@@ -26,6 +26,7 @@ import (
 	"github.com/salesbridge/salesbridge/addin/identity"
 	"github.com/salesbridge/salesbridge/addin/jobs"
 	"github.com/salesbridge/salesbridge/addin/maintenance"
+	"github.com/salesbridge/salesbridge/addin/syncjobs"
 	"github.com/salesbridge/salesbridge/models"
 )
 
@@ -145,7 +146,13 @@ func (a *App) registerJobs() error {
 	a.periodic = append(a.periodic, river.NewPeriodicJob(river.PeriodicInterval(15*time.Minute),
 		func() (river.JobArgs, *river.InsertOpts) { return maintenance.CleanupArgs{}, nil },
 		&river.PeriodicJobOpts{RunOnStart: true}))
-	return a.registerFeatureJobs()
+	if err := a.registerFeatureJobs(); err != nil {
+		return err
+	}
+	// After every feature: a build without the sync engine can still
+	// queue sync runs (the monitor's Run Sync).
+	syncjobs.RegisterFallback(a.workers)
+	return nil
 }
 
 func (a *App) newRiver() error {

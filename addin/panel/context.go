@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 
+	"gorm.io/gorm/clause"
+
 	"github.com/salesbridge/salesbridge/models"
 )
 
@@ -31,6 +33,9 @@ const (
 // ContextRequest is an item's addresses (bare or "Name <address>") and,
 // for an item that may have been shared, its ids.
 type ContextRequest struct {
+	// UserID, when set, records the matched contacts as viewed by the
+	// user (for Recent), in one statement.
+	UserID            int64
 	Addresses         []string
 	InternetMessageID string
 	ICalUID           string
@@ -183,6 +188,9 @@ func (s *Service) Context(ctx context.Context, req ContextRequest) (*ContextResu
 	}
 
 	if len(contactIDs) > 0 {
+		if err := s.touchViewed(ctx, req.UserID, TypeContact, contactIDs); err != nil {
+			return nil, err
+		}
 		if err := s.contextOpportunities(ctx, res, contactIDs, accountIDs); err != nil {
 			return nil, err
 		}
@@ -213,6 +221,23 @@ func (s *Service) Context(ctx context.Context, req ContextRequest) (*ContextResu
 		}
 	}
 	return res, nil
+}
+
+// touchViewed records records of one type as viewed by the user, in one
+// multi-row upsert whatever their number.
+func (s *Service) touchViewed(ctx context.Context, userID int64, objectType string, ids []int64) error {
+	if userID == 0 || len(ids) == 0 {
+		return nil
+	}
+	now := s.now()
+	rows := make([]models.RecentView, len(ids))
+	for i, id := range ids {
+		rows[i] = models.RecentView{UserID: userID, ObjectType: objectType, ObjectID: id, Action: ActionViewed, At: now}
+	}
+	return s.Store.DB(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "user_id"}, {Name: "object_type"}, {Name: "object_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"action", "at"}),
+	}).CreateInBatches(rows, MaxContextAddresses).Error
 }
 
 // contextOpportunities loads the open opportunities of the contacts (on the

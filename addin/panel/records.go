@@ -2,6 +2,7 @@ package panel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/salesbridge/salesbridge/addin/panel/address"
+	"github.com/salesbridge/salesbridge/addin/panel/phone"
 	"github.com/salesbridge/salesbridge/addin/settings"
 	"github.com/salesbridge/salesbridge/addin/syncjobs"
 	"github.com/salesbridge/salesbridge/addin/usage"
@@ -135,9 +137,13 @@ func (f fieldErrs) phone(field string, v *string, region string) {
 	if *v == "" {
 		return
 	}
-	e164, ok := normalizePhone(*v, region)
-	if !ok {
-		f[field] = "is not a valid phone number"
+	if len(*v) > maxPhone {
+		f[field] = fmt.Sprintf("must be at most %d characters", maxPhone)
+		return
+	}
+	e164, err := phone.Normalize(*v, region)
+	if err != nil {
+		f[field] = phoneMessage(err)
 		return
 	}
 	*v = e164
@@ -167,10 +173,7 @@ func (f fieldErrs) addr(a *address.Address) models.Address {
 			*lines[i] = l
 		}
 	}
-	out.Formatted = address.Format(address.Address{
-		Country: n.Country, Lines: n.Lines, DependentLocality: n.DependentLocality,
-		Locality: n.Locality, Region: n.Region, PostalCode: n.PostalCode, SortingCode: n.SortingCode,
-	})
+	out.Formatted = address.Format(n)
 	*a = n
 	return out
 }
@@ -193,11 +196,35 @@ func AddressOf(m models.Address) *address.Address {
 	return a
 }
 
+// regionOf is the default region for national phone numbers: the
+// country of an address already normalised by addr, else fallback.
 func regionOf(a *address.Address, fallback string) string {
 	if a != nil && a.Country != "" {
-		return strings.ToUpper(strings.TrimSpace(a.Country))
+		return a.Country
 	}
 	return fallback
+}
+
+// maxPhone bounds a phone number as typed (a stored number is E.164).
+const maxPhone = 64
+
+// phoneMessage is the field message of a rejected number: the phone
+// package's reason ("is too short", …), or a generic one.
+func phoneMessage(err error) string {
+	var pe *phone.Error
+	if errors.As(err, &pe) {
+		switch pe.Reason {
+		case phone.ReasonInvalidRegion:
+			return "needs a country: start it with + and the country code"
+		case phone.ReasonTooShort:
+			return "is too short for a phone number"
+		case phone.ReasonTooLong:
+			return "is too long for a phone number"
+		case phone.ReasonInvalidCountryCode:
+			return "has an unknown country calling code"
+		}
+	}
+	return "is not a valid phone number"
 }
 
 // checkRef verifies that a referenced record exists.
@@ -260,6 +287,11 @@ func (s *Service) CreateContact(ctx context.Context, who Actor, in ContactFields
 	}
 	c := &models.Contact{Record: models.Record{OwnerID: who.UserID, Origin: models.OriginManual}}
 	applyContact(c, in, addr)
+	// Two concurrent creates of the same contact must not both pass the
+	// check below.
+	if err := s.Store.LockKey(ctx, "contact-dup", c.DupKey); err != nil {
+		return nil, err
+	}
 	db := s.Store.DB(ctx)
 	var existing []int64
 	if err := db.Model(&models.Contact{}).Where("dup_key = ? AND deleted_at IS NULL", c.DupKey).Order("id").Limit(1).Pluck("id", &existing).Error; err != nil {

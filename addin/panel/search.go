@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/salesbridge/salesbridge/addin/panel/phone"
 	"github.com/salesbridge/salesbridge/addin/usage"
 	"github.com/salesbridge/salesbridge/models"
 )
@@ -213,12 +214,20 @@ func (s *Service) markRecent(ctx context.Context, userID int64, hits []Hit) erro
 		return nil
 	}
 	ids := make([]int64, 0, len(hits))
+	var types []string
+	seenType := map[string]bool{}
 	for _, h := range hits {
 		ids = append(ids, h.ID)
+		if !seenType[h.Type] {
+			seenType[h.Type] = true
+			types = append(types, h.Type)
+		}
 	}
+	// The types let the primary key (user_id, object_type, object_id)
+	// serve the lookup, however many records the user has viewed.
 	var rows []models.RecentView
 	if err := s.Store.DB(ctx).Select("object_type, object_id").
-		Where("user_id = ? AND object_id IN ?", userID, ids).Find(&rows).Error; err != nil {
+		Where("user_id = ? AND object_type IN ? AND object_id IN ?", userID, types, ids).Find(&rows).Error; err != nil {
 		return err
 	}
 	recent := map[string]bool{}
@@ -421,8 +430,8 @@ func (s *Service) emailCandidates(ctx context.Context, email string, types []str
 // phoneCandidates finds records whose stored E.164 number equals the
 // query's.
 func (s *Service) phoneCandidates(ctx context.Context, q, region string, types []string) ([]candidate, error) {
-	e164, ok := normalizePhone(q, region)
-	if !ok {
+	e164, err := phone.Normalize(q, region)
+	if err != nil {
 		return nil, nil
 	}
 	var out []candidate
@@ -541,17 +550,59 @@ var pgName = map[string]string{
 	TypeOpportunity: "name",
 }
 
-// candidates on PostgreSQL: per type, names containing the query (trigram
-// index), similar to it (pg_trgm %), or whose words start with the query's
-// words (full-text prefix query), most similar first.
+// Fuzzy word matching on PostgreSQL.
+const (
+	similarWordsMin   = 3  // query words shorter than this match by prefix only
+	similarWordsLimit = 10 // nearest words taken per query word
+)
+
+// candidates on PostgreSQL: records whose name has, for each query word, a
+// word starting with it or a word similar to it (pg_trgm % over the
+// distinct words in search_words, migration 0250), matched through the
+// full-text index, most similar first.
 func (pgIndex) candidates(ctx context.Context, s *Service, q string, words []string, types []string) ([]candidate, error) {
+	db := s.Store.DB(ctx)
+	// The planner overestimates OR-ed full-text matches and picks parallel
+	// plans whose worker start-up costs more than the few thousand rows
+	// they read; keep this request's queries serial (SET LOCAL ends with
+	// the request's transaction).
+	if models.InTx(ctx) {
+		if err := db.Exec("SET LOCAL max_parallel_workers_per_gather = 0").Error; err != nil {
+			return nil, err
+		}
+	}
+	similar := map[string][]string{}
+	var values []string
+	var vargs []any
+	for _, w := range words {
+		if utf8.RuneCountInString(w) >= similarWordsMin {
+			values = append(values, "(?)")
+			vargs = append(vargs, w)
+		}
+	}
+	if len(values) > 0 {
+		var rows []struct{ Q, Word string }
+		err := db.Raw(`SELECT q.w AS q, s.word FROM (VALUES `+strings.Join(values, ", ")+`) q(w)
+		    CROSS JOIN LATERAL (SELECT word FROM search_words WHERE word % q.w
+		        ORDER BY word <-> q.w LIMIT `+fmt.Sprint(similarWordsLimit)+`) s`, vargs...).Scan(&rows).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			similar[r.Q] = append(similar[r.Q], r.Word)
+		}
+	}
+	var terms []string
+	for _, w := range words {
+		alts := []string{tsLexeme(w) + ":*"}
+		for _, sw := range similar[w] {
+			alts = append(alts, tsLexeme(sw))
+		}
+		terms = append(terms, "("+strings.Join(alts, " | ")+")")
+	}
+	tsq := strings.Join(terms, " & ")
 	var parts []string
 	var args []any
-	var tsTerms []string
-	for _, w := range words {
-		tsTerms = append(tsTerms, w+":*")
-	}
-	tsq := strings.Join(tsTerms, " & ")
 	for _, t := range types {
 		expr := pgName[t]
 		low := "lower(" + expr + ")"
@@ -559,11 +610,33 @@ func (pgIndex) candidates(ctx context.Context, s *Service, q string, words []str
 			low = "lower(trim(" + expr + "))"
 		}
 		parts = append(parts, fmt.Sprintf(`(SELECT '%s' AS type, id, owner_id, trim(%s) AS name FROM %s
-		    WHERE deleted_at IS NULL AND (%s LIKE ? OR %s %% ? OR to_tsvector('simple', %s) @@ to_tsquery('simple', ?))
-		    ORDER BY similarity(%s, ?) DESC, id LIMIT %d)`, t, expr, tableOf[t], low, low, expr, low, candidateLimit))
-		args = append(args, "%"+likeEscape(q)+"%", q, tsq, q)
+		    WHERE deleted_at IS NULL AND to_tsvector('simple', %s) @@ to_tsquery('simple', ?)
+		    ORDER BY similarity(%s, ?) DESC, id LIMIT %d)`, t, expr, tableOf[t], expr, low, candidateLimit))
+		args = append(args, tsq, q)
 	}
 	var out []candidate
-	err := s.Store.DB(ctx).Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&out).Error
+	err := db.Raw(strings.Join(parts, " UNION ALL "), args...).Scan(&out).Error
 	return out, err
+}
+
+// tsLexeme quotes a word as one tsquery lexeme.
+func tsLexeme(w string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, "'", "''").Replace(w) + "'"
+}
+
+// looksLikePhone reports whether a search query is meant as a phone number:
+// only digits and phone punctuation, with at least six digits. The number
+// itself is read by the phone package.
+func looksLikePhone(q string) bool {
+	digits := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+-() ./", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 6
 }

@@ -26,6 +26,16 @@ func TestContactsBothWays(t *testing.T) {
 	if n := h.mbx.Count(graphtest.Contacts); n != 3 {
 		t.Fatalf("outlook has %d contacts", n)
 	}
+	// Synchronization Tracking counts the run's changes per type and direction.
+	var tracked []models.UsageEvent
+	h.store.DB(h.ctx).Where("user_id = ? AND kind LIKE 'sync_contact_%'", h.user).Find(&tracked)
+	byKind := map[string]int64{}
+	for _, u := range tracked {
+		byKind[u.Kind] += u.Count
+	}
+	if byKind["sync_contact_to_o365"] != 1 || byKind["sync_contact_to_crm"] != 1 {
+		t.Fatalf("sync tracking %v", byKind)
+	}
 	// The CRM id is on the created item.
 	for _, g := range h.outlookContacts() {
 		if g.GivenName == "Ada" {

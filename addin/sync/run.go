@@ -230,15 +230,17 @@ func (e *Engine) Execute(ctx context.Context, runID int64) (*models.SyncRun, err
 	run.Status, run.FinishedAt, run.Error, run.Counts = status, &now, msg, string(cb)
 	if runErr == nil {
 		_ = usage.RecordSync(ctx, e.Store, run.UserID, "sync_run", 1)
-		var n int64
-		for _, dirs := range rc.counts {
-			for _, outs := range dirs {
-				n += int64(outs[OutCreated] + outs[OutUpdated] + outs[OutDeleted] + outs[OutMerged])
+		// Synchronization Tracking: records changed per type and direction.
+		applied := map[string]map[string]int64{}
+		for typ, dirs := range rc.counts {
+			for dir, outs := range dirs {
+				if applied[typ] == nil {
+					applied[typ] = map[string]int64{}
+				}
+				applied[typ][dir] = int64(outs[OutCreated] + outs[OutUpdated] + outs[OutDeleted] + outs[OutMerged])
 			}
 		}
-		if n > 0 {
-			_ = usage.RecordSync(ctx, e.Store, run.UserID, "sync_records", n)
-		}
+		_ = usage.RecordRun(ctx, e.Store, run.UserID, applied)
 	}
 	return &run, nil
 }

@@ -47,3 +47,29 @@ func add(ctx context.Context, s *models.Store, userID int64, kind string, n int6
 		DoUpdates: clause.Assignments(map[string]any{"count": clause.Expr{SQL: "usage_events.count + ?", Vars: []any{n}}}),
 	}).Create(&models.UsageEvent{UserID: userID, Day: day, Kind: kind, Count: n}).Error
 }
+
+// SyncKind is the counter name of a sync run's count for one object type
+// and direction, e.g. "sync_contact_to_crm".
+func SyncKind(objectType, direction string) string {
+	return "sync_" + objectType + "_" + direction
+}
+
+// RecordRun adds a finished run's counts (object type → direction → n) to
+// the user's Synchronization Tracking counters, when that toggle is on.
+func RecordRun(ctx context.Context, s *models.Store, userID int64, counts map[string]map[string]int64) error {
+	st, err := settings.Load(ctx, s)
+	if err != nil || !st.SyncTracking {
+		return err
+	}
+	for typ, dirs := range counts {
+		for dir, n := range dirs {
+			if n == 0 {
+				continue
+			}
+			if err := add(ctx, s, userID, SyncKind(typ, dir), n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

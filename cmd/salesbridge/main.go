@@ -24,6 +24,7 @@ commands:
   migrate      apply database migrations and exit
   seed-demo    add the demo users and CRM data (idempotent)
   create-user  --username U --password P --email E --name N [--admin]
+  manifest     --out FILE [--format xml|json]: write the add-in manifest
   register     --application-id ID --application-key[-file] KEY --name NAME
   healthcheck  exit 0 when the local server answers /healthz (for containers)
 
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return nil
 	case "create-user":
 		return createUser(ctx, args, out, getenv)
+	case "manifest":
+		return manifestCmd(ctx, args, out, getenv)
 	case "register":
 		return register(ctx, args, out, getenv)
 	case "healthcheck":
@@ -110,4 +113,32 @@ func portOf(addr string) string {
 		}
 	}
 	return ":8080"
+}
+
+// commandConfig loads the serve configuration for a one-shot command; flags
+// are serve flags and values ("--database-url", url, …), empty values
+// meaning "from the environment".
+func commandConfig(getenv func(string) string, flags ...string) (*server.Config, error) {
+	var args []string
+	for i := 0; i+1 < len(flags); i += 2 {
+		if flags[i+1] != "" {
+			args = append(args, flags[i], flags[i+1])
+		}
+	}
+	cfg, err := server.LoadConfig(args, getenv)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Workers = false
+	return cfg, nil
+}
+
+// offlineApp opens (and migrates) the configured database for a one-shot
+// command: no listener, no workers.
+func offlineApp(ctx context.Context, getenv func(string) string, flags ...string) (*server.App, error) {
+	cfg, err := commandConfig(getenv, flags...)
+	if err != nil {
+		return nil, err
+	}
+	return server.New(ctx, cfg, server.Options{})
 }

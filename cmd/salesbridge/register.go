@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/salesbridge/salesbridge/addin/identity"
-	"github.com/salesbridge/salesbridge/server"
 )
 
 // register stores the add-in's app registration, as the admin page does,
@@ -36,16 +35,7 @@ func register(ctx context.Context, args []string, out io.Writer, getenv func(str
 		}
 		secret = strings.TrimSpace(string(b))
 	}
-	var cargs []string
-	if *dbURL != "" {
-		cargs = append(cargs, "--database-url", *dbURL)
-	}
-	cfg, err := server.LoadConfig(cargs, getenv)
-	if err != nil {
-		return err
-	}
-	cfg.Workers = false
-	a, err := server.New(ctx, cfg, server.Options{})
+	a, err := offlineApp(ctx, getenv, "--database-url", *dbURL)
 	if err != nil {
 		return err
 	}

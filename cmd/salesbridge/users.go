@@ -21,16 +21,7 @@ func createUser(ctx context.Context, args []string, out io.Writer, getenv func(s
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var cargs []string
-	if *dbURL != "" {
-		cargs = append(cargs, "--database-url", *dbURL)
-	}
-	cfg, err := server.LoadConfig(cargs, getenv)
-	if err != nil {
-		return err
-	}
-	cfg.Workers = false
-	a, err := server.New(ctx, cfg, server.Options{})
+	a, err := offlineApp(ctx, getenv, "--database-url", *dbURL)
 	if err != nil {
 		return err
 	}

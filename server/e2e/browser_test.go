@@ -20,10 +20,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/salesbridge/salesbridge/addin/demo"
+	"github.com/salesbridge/salesbridge/addin/graph"
+	"github.com/salesbridge/salesbridge/addin/graph/graphtest"
 	"github.com/salesbridge/salesbridge/addin/identity/idptest"
+	syncer "github.com/salesbridge/salesbridge/addin/sync"
 	"github.com/salesbridge/salesbridge/models"
 	"github.com/salesbridge/salesbridge/server"
 	"github.com/salesbridge/salesbridge/server/servertest"
@@ -170,7 +174,6 @@ const pane = "/crmUI/osc365/web/index.html"
 
 type fixture struct {
 	env     *servertest.Env
-	stub    *contractStub
 	b       *browser
 	user    models.User
 	contact models.Contact
@@ -178,37 +181,45 @@ type fixture struct {
 	idp     *idptest.IDP
 	front   *front
 	skew    atomic.Int64 // how far the server's clock is ahead
+
+	// graph is the fake Microsoft Graph the App's client talks to; mbx is
+	// the user's mailbox there.
+	graph  *graphtest.Server
+	mbx    *graphtest.Mailbox
+	tokens graph.StaticTokens
 }
 
 // advance moves the server's clock forward.
 func (f *fixture) advance(d time.Duration) { f.skew.Add(int64(d)) }
 
-// setup runs a server on a demo database behind a front that sends the
-// stubbed feature endpoints to the contract stub. With realIdentity the
-// connect dialog and sessions are the identity feature's, against the fake
-// Microsoft identity platform.
-func setup(t *testing.T, realIdentity bool) *fixture {
+// setup runs the real server on a demo database, with the fake Microsoft
+// identity platform for the connect dialog and a fake Microsoft Graph for
+// sync and share. Every request of the browser reaches the real engine.
+func setup(t *testing.T) *fixture {
 	chromiumPath(t)
-	fr := &front{}
+	fr := &front{drop: map[string]int{}, calls: map[string]int{}}
 	srv := httptest.NewServer(fr)
 	t.Cleanup(srv.Close)
-	var idp *idptest.IDP
-	f := &fixture{front: fr}
+	f := &fixture{front: fr, tokens: graph.StaticTokens{}}
+	f.idp = idptest.New(e2eAppID, e2eAppSecret)
+	t.Cleanup(f.idp.Close)
+	f.graph = graphtest.New()
+	t.Cleanup(f.graph.Close)
 	env := servertest.New(t, func(cfg *server.Config, opts *server.Options) {
 		cfg.PublicURL = srv.URL
 		opts.Now = func() time.Time { return time.Now().UTC().Add(time.Duration(f.skew.Load())) }
-		if realIdentity {
-			idp = idptest.New(e2eAppID, e2eAppSecret)
-			t.Cleanup(idp.Close)
-			cfg.AuthorityURL = idp.Authority()
-			opts.HTTPClient = idp.Client()
-		}
+		cfg.AuthorityURL = f.idp.Authority()
+		// the identity platform's client trusts its test certificate; the
+		// Graph fake is plain HTTP
+		opts.HTTPClient = f.idp.Client()
+		cfg.GraphURL = f.graph.URL()
+		opts.GraphTokens = f.tokens
 	})
 	ctx := context.Background()
 	if err := demo.Seed(ctx, env.Store); err != nil {
 		t.Fatal(err)
 	}
-	f.env, f.idp = env, idp
+	f.env = env
 	db := env.Store.DB(ctx)
 	if err := db.Where("username = ?", "jsmith").First(&f.user).Error; err != nil {
 		t.Fatal(err)
@@ -217,19 +228,68 @@ func setup(t *testing.T, realIdentity bool) *fixture {
 		t.Fatal(err)
 	}
 	db.First(&f.account, *f.contact.AccountID)
-	f.stub = newStub(env, f.user.ID)
-	f.stub.realConnect = realIdentity
-	fr.real, fr.stub = env.App.Engine, f.stub.Handler()
-	if realIdentity {
-		var admin models.User
-		db.Where("username = ?", demo.AdminUsername).First(&admin)
-		r := env.Do("PUT", "/api/v1/admin/registration", map[string]any{"applicationId": e2eAppID, "applicationKey": e2eAppSecret, "name": "SalesBridge"}, env.Login(admin.ID))
-		if r.Status != 200 {
-			t.Fatalf("register the add-in: %d %s", r.Status, r.Body)
-		}
+	f.mbx = f.graph.AddMailbox("mbx-jsmith", graphtest.MailboxOptions{Address: f.user.Email, DisplayName: f.user.DisplayName})
+	f.tokens[syncer.GraphUser(f.user.ID)] = "mbx-jsmith"
+	f.idp.Select(idptest.Account{Email: f.user.Email, ObjectID: "oid-jsmith"})
+	fr.real = env.App.Engine
+	var admin models.User
+	db.Where("username = ?", demo.AdminUsername).First(&admin)
+	r := env.Do("PUT", "/api/v1/admin/registration", map[string]any{"applicationId": e2eAppID, "applicationKey": e2eAppSecret, "name": "SalesBridge"}, env.Login(admin.ID))
+	if r.Status != 200 {
+		t.Fatalf("register the add-in: %d %s", r.Status, r.Body)
 	}
 	f.b = newBrowser(t, srv.URL)
 	return f
+}
+
+// connect clicks Connect on the pane and goes through the real dialog: the
+// sales sign-in page, the fake Microsoft identity platform, close.html and
+// the handoff the pane trades for a session.
+func (f *fixture) connect(t *testing.T, trusted bool, shot string) {
+	t.Helper()
+	b := f.b
+	b.run("connect screen", chromedp.WaitVisible(chromedp.CSS(`#connect`)))
+	if trusted {
+		b.run("trusted", chromedp.Click(chromedp.CSS(`#trusted`)))
+	}
+	before := map[target.ID]bool{}
+	if infos, err := chromedp.Targets(b.ctx); err == nil {
+		for _, in := range infos {
+			before[in.TargetID] = true
+		}
+	}
+	b.run("connect", chromedp.Click(chromedp.CSS(`#connect`)))
+	var popup target.ID
+	deadline := time.Now().Add(15 * time.Second)
+	for popup == "" && time.Now().Before(deadline) {
+		infos, _ := chromedp.Targets(b.ctx)
+		for _, in := range infos {
+			if in.Type == "page" && !before[in.TargetID] && (strings.Contains(in.URL, "/connect/") || strings.Contains(in.URL, "signin")) {
+				popup = in.TargetID
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if popup == "" {
+		t.Fatal("the connect dialog did not open")
+	}
+	pctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(popup))
+	defer cancel()
+	tctx, tcancel := context.WithTimeout(pctx, 20*time.Second)
+	defer tcancel()
+	if err := chromedp.Do(tctx, chromedp.WaitVisible(chromedp.CSS(`#signin-form #username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), f.user.Username), chromedp.SendKeys(chromedp.CSS(`#password`), demo.UserPassword)); err != nil {
+		t.Fatalf("sign-in page: %v", err)
+	}
+	if shot != "" {
+		if buf, err := chromedp.Run(tctx, chromedp.FullScreenshot(100)); err == nil {
+			_ = os.WriteFile(filepath.Join(b.artifacts, shot+".png"), buf, 0o644)
+		}
+	}
+	if err := chromedp.Do(tctx, chromedp.Click(chromedp.CSS(`#signin-submit`))); err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	b.run("connected", chromedp.WaitVisible(chromedp.CSS(`.person[data-contact]`)))
 }
 
 const (

@@ -2,24 +2,20 @@ package e2e_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
-	"github.com/salesbridge/salesbridge/addin/demo"
-	"github.com/salesbridge/salesbridge/addin/identity/idptest"
 	"github.com/salesbridge/salesbridge/models"
 )
 
 // TestBrowserTaskPane walks the pane's main flows in one browser, in the
 // order a user meets them.
 func TestBrowserTaskPane(t *testing.T) {
-	f := setup(t, false)
+	f := setup(t)
 	b := f.b
 	ctx := context.Background()
 	first := f.email(1, f.sender())
@@ -35,8 +31,7 @@ func TestBrowserTaskPane(t *testing.T) {
 		b.open(pane)
 		b.run("connect screen", chromedp.WaitVisible(chromedp.CSS(`#connect`)))
 		b.shot("01-connect")
-		b.run("connect", chromedp.Click(chromedp.CSS(`#trusted`)), chromedp.Click(chromedp.CSS(`#connect`)),
-			chromedp.WaitVisible(chromedp.CSS(`.person[data-contact]`)))
+		f.connect(t, true, "01b-signin")
 		var rt string
 		b.eval(`localStorage.getItem('salesbridge.refresh') || ''`, &rt)
 		if rt == "" {
@@ -132,6 +127,44 @@ func TestBrowserTaskPane(t *testing.T) {
 		}
 	})
 
+	step("stars show the user's favorites", func(t *testing.T) {
+		// starred in another session: the context card's star is pressed
+		if err := f.env.Store.DB(ctx).Create(&models.Favorite{UserID: f.user.ID, ObjectType: models.ObjectContact, ObjectID: f.contact.ID,
+			CreatedAt: time.Now().UTC()}).Error; err != nil {
+			t.Fatal(err)
+		}
+		sel := fmt.Sprintf(`.person[data-contact] button.star[data-star="contact-%d"]`, f.contact.ID)
+		b.open(pane)
+		b.run("starred contact", chromedp.WaitVisible(chromedp.CSS(sel+`[aria-pressed="true"]`)))
+		b.run("unstar", chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS(sel+`[aria-pressed="false"]`)))
+		var favs int64
+		f.env.Store.DB(ctx).Model(&models.Favorite{}).Where("user_id = ?", f.user.ID).Count(&favs)
+		if favs != 0 {
+			t.Errorf("%d favorites left after unstar", favs)
+		}
+	})
+
+	step("re-sharing says Already shared", func(t *testing.T) {
+		again := f.email(5, f.sender())
+		b.setItem(again)
+		b.open(pane)
+		b.run("share form", chromedp.WaitVisible(chromedp.CSS(`#share`)))
+		// meanwhile the same email is shared from the ribbon
+		r := f.env.Do("POST", "/api/v1/shares/email", map[string]any{"internetMessageId": again.InternetMessageID, "conversationId": again.ConversationID,
+			"subject": again.Subject, "from": again.From, "to": again.To, "bodyText": again.Body, "source": "ribbon",
+			"associations": []map[string]any{{"type": "contact", "id": f.contact.ID}}}, f.env.Login(f.user.ID))
+		if r.Status != 201 {
+			t.Fatalf("share from the ribbon: %d %s", r.Status, r.Body)
+		}
+		b.run("share again", chromedp.Click(chromedp.CSS(`#share`)), chromedp.WaitVisible(chromedp.CSS(`#shared-link`)))
+		var text string
+		b.eval(`document.getElementById('share-box').innerText`, &text)
+		if !strings.Contains(text, "Already shared with Sales.") {
+			t.Errorf("share box says %q", text)
+		}
+		b.shot("03c-already-shared")
+	})
+
 	step("item change while pinned", func(t *testing.T) {
 		b.run("context tab", chromedp.Click(chromedp.CSS(`[data-tab=context]`)), chromedp.WaitVisible(chromedp.CSS(`.person[data-contact]`)))
 		var other models.Contact
@@ -178,12 +211,13 @@ func TestBrowserTaskPane(t *testing.T) {
 		b.setItem(first)
 		b.open(pane)
 		b.run("context", chromedp.WaitVisible(chromedp.CSS(`.person[data-contact]`)))
-		before := f.stub.Calls("refresh")
+		const refreshPath = "/api/v1/session/refresh"
+		before := f.front.Calls(refreshPath)
 		f.advance(16 * time.Minute) // past the access token's 15 minutes
 		b.run("reload context", chromedp.Click(chromedp.CSS(`[data-tab=search]`)), chromedp.Click(chromedp.CSS(`[data-tab=context]`)),
 			chromedp.WaitVisible(chromedp.CSS(`.person[data-contact]`)))
-		if f.stub.Calls("refresh") != before+1 {
-			t.Errorf("refresh calls %d → %d, want one silent refresh", before, f.stub.Calls("refresh"))
+		if f.front.Calls(refreshPath) != before+1 {
+			t.Errorf("refresh calls %d → %d, want one silent refresh", before, f.front.Calls(refreshPath))
 		}
 		var connect int
 		b.eval(`document.querySelectorAll('#connect').length`, &connect)
@@ -229,15 +263,8 @@ func TestBrowserTaskPane(t *testing.T) {
 		b.setItem(first)
 	})
 
-	step("conflict resolved per field", func(t *testing.T) {
-		b.run("sync", chromedp.WaitVisible(chromedp.CSS(`#conflicts-badge`)), chromedp.Click(chromedp.CSS(`[data-tab=sync]`)), chromedp.WaitVisible(chromedp.CSS(`[data-conflict="1"]`)))
-		b.shot("08-sync-conflict")
-		b.run("resolve", chromedp.Click(chromedp.CSS(`input[name="cf-1-phone"][value=client]`)), chromedp.Click(chromedp.CSS(`[data-conflict="1"] button[type=submit]`)),
-			chromedp.WaitNotPresent(chromedp.CSS(`[data-conflict="1"]`)))
-		got := f.stub.Resolved(1)
-		if got["phone"] != "client" || got["jobTitle"] != "server" {
-			t.Errorf("choices %v", got)
-		}
+	step("sync now and a conflict resolved per field", func(t *testing.T) {
+		f.conflictResolvedPerField(t)
 	})
 
 	step("ribbon share through commands.html", func(t *testing.T) {
@@ -268,7 +295,7 @@ func TestBrowserTaskPane(t *testing.T) {
 	step("connect untrusted", func(t *testing.T) {
 		b.setItem(first)
 		b.open(pane)
-		b.run("connect", chromedp.WaitVisible(chromedp.CSS(`#connect`)), chromedp.Click(chromedp.CSS(`#connect`)), chromedp.WaitVisible(chromedp.CSS(`.person[data-contact]`)))
+		f.connect(t, false, "")
 		var rt string
 		b.eval(`localStorage.getItem('salesbridge.refresh') || ''`, &rt)
 		if rt != "" {
@@ -293,43 +320,11 @@ func TestBrowserTaskPane(t *testing.T) {
 // the handoff, then recovers the session after a reload with the refresh
 // token of the trusted device.
 func TestBrowserConnectThroughIdentity(t *testing.T) {
-	f := setup(t, true)
+	f := setup(t)
 	b := f.b
-	f.idp.Select(idptest.Account{Email: f.user.Email, ObjectID: "oid-jsmith"})
 	b.setItem(f.email(1, f.sender()))
 	b.open(pane)
-	b.run("connect", chromedp.WaitVisible(chromedp.CSS(`#connect`)), chromedp.Click(chromedp.CSS(`#trusted`)), chromedp.Click(chromedp.CSS(`#connect`)))
-
-	// the dialog window: sign in with the sales account
-	var popup target.ID
-	deadline := time.Now().Add(15 * time.Second)
-	for popup == "" && time.Now().Before(deadline) {
-		infos, _ := chromedp.Targets(b.ctx)
-		for _, in := range infos {
-			if in.Type == "page" && (strings.Contains(in.URL, "/connect/") || strings.Contains(in.URL, "signin")) {
-				popup = in.TargetID
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if popup == "" {
-		t.Fatal("the connect dialog did not open")
-	}
-	pctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(popup))
-	defer cancel()
-	tctx, tcancel := context.WithTimeout(pctx, 20*time.Second)
-	defer tcancel()
-	if err := chromedp.Do(tctx, chromedp.WaitVisible(chromedp.CSS(`#signin-form #username`)),
-		chromedp.SendKeys(chromedp.CSS(`#username`), "jsmith"), chromedp.SendKeys(chromedp.CSS(`#password`), demo.UserPassword)); err != nil {
-		t.Fatalf("sign-in page: %v", err)
-	}
-	if shot, err := chromedp.Run(tctx, chromedp.FullScreenshot(100)); err == nil {
-		_ = os.WriteFile(filepath.Join(b.artifacts, "20-signin.png"), shot, 0o644)
-	}
-	if err := chromedp.Do(tctx, chromedp.Click(chromedp.CSS(`#signin-submit`))); err != nil {
-		t.Fatalf("submit: %v", err)
-	}
-	b.run("connected", chromedp.WaitVisible(chromedp.CSS(`.person[data-contact]`)))
+	f.connect(t, true, "20-signin")
 	b.shot("21-connected")
 	var rt string
 	b.eval(`localStorage.getItem('salesbridge.refresh') || ''`, &rt)

@@ -52,7 +52,12 @@ export const session = {
   },
 };
 
+// raw returns the body; rawStatus also the HTTP status (200 vs 201).
 async function raw(method, path, body, token) {
+  return (await rawStatus(method, path, body, token)).data;
+}
+
+async function rawStatus(method, path, body, token) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = 'Bearer ' + token;
@@ -62,14 +67,14 @@ async function raw(method, path, body, token) {
   } catch (e) {
     throw new ApiError(0, 'network', WORDS.network);
   }
-  if (res.status === 204) return null;
+  if (res.status === 204) return { status: 204, data: null };
   let data = null;
   try { data = await res.json(); } catch { data = null; }
   if (!res.ok) {
     const e = (data && data.error) || {};
     throw new ApiError(res.status, e.code || (res.status >= 500 ? 'internal' : 'invalid_argument'), e.message || '', e.fields, e.details);
   }
-  return data;
+  return { status: res.status, data };
 }
 
 let refreshing = null;
@@ -95,13 +100,18 @@ export async function exchangeHandoff(handoff, trusted) {
 // api calls the API with the session; a 401 triggers one silent refresh,
 // and a refused refresh signs the pane out with the reason.
 export async function api(method, path, body) {
+  return (await apiStatus(method, path, body)).data;
+}
+
+// apiStatus is api with the HTTP status: {status, data}.
+export async function apiStatus(method, path, body) {
   if (!access) await refresh().catch((e) => { signOut(e); throw e; });
   try {
-    return await raw(method, path, body, access && access.token);
+    return await rawStatus(method, path, body, access && access.token);
   } catch (e) {
     if (e.status !== 401) throw e;
     try { await refresh(); } catch (re) { signOut(re.status ? re : e); throw re; }
-    return raw(method, path, body, access.token);
+    return rawStatus(method, path, body, access.token);
   }
 }
 

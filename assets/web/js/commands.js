@@ -1,7 +1,7 @@
 // The ribbon's function file: "Share with Sales" shares the current email
 // or meeting with the default associations and reports the result as an
 // Outlook notification message. event.completed() is always called.
-import { api, describe, refresh, session, qs } from './api.js';
+import { api, apiStatus, describe, refresh, session, qs } from './api.js';
 import { readItem, contextQuery, shareBody, mailbox } from './item.js';
 
 function notify(kind, message) {
@@ -42,8 +42,8 @@ export async function shareItem(event) {
     const ctx = await api('GET', '/context' + qs(contextQuery(item)));
     if (ctx.shared && ctx.shared.activityId) { await notify('info', 'Already shared with Sales.'); return; }
     const req = await shareBody(item, defaultAssociations(item, ctx), 'ribbon');
-    await api('POST', item.kind === 'email' ? '/shares/email' : '/shares/appointment', req);
-    await notify('info', 'Shared with Sales.');
+    const res = await apiStatus('POST', item.kind === 'email' ? '/shares/email' : '/shares/appointment', req);
+    await notify('info', res.status === 200 ? 'Already shared with Sales.' : 'Shared with Sales.');
   } catch (e) {
     await notify('error', e.code === 'unauthenticated' ? 'Your connection has ended. Open the SalesBridge pane and connect again.'
       : e.code === 'invalid_argument' && Object.keys(e.fields || {}).length ? 'Sharing needs more details: open the SalesBridge pane to share this item.'

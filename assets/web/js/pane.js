@@ -1,6 +1,6 @@
 // The task pane: connect, the context of the current email or meeting,
 // sharing, contact creation, search / recent / favorites and sync.
-import { api, describe, exchangeHandoff, loadMe, qs, refresh, session, ApiError } from './api.js';
+import { api, apiStatus, describe, exchangeHandoff, loadMe, qs, refresh, session, ApiError } from './api.js';
 import { readItem, contextQuery, shareBody, mailbox } from './item.js';
 import { h, mount, debounce, when, money, announce } from './dom.js';
 
@@ -105,6 +105,7 @@ async function start() {
   $('who').textContent = me.displayName || me.username || '';
   $('tabs').hidden = false;
   syncBadge();
+  loadFavorites();
   selectTab('context');
 }
 
@@ -169,16 +170,34 @@ async function loadConnections(contactId) {
 
 function fullName(c) { return [c.firstName, c.lastName].filter(Boolean).join(' ') || c.name || c.email; }
 
+// favorites: the records the user starred ("type-id"), loaded once per
+// session; stars drawn before it arrives are corrected when it does.
+let favorites = null;
+async function loadFavorites() {
+  try {
+    const r = await api('GET', '/favorites');
+    favorites = new Set((r.items || []).map((x) => `${x.type}-${x.id}`));
+  } catch { return; /* stars keep what the records said */ }
+  document.querySelectorAll('button.star[data-star]').forEach((b) => pressStar(b, favorites.has(b.dataset.star)));
+}
+
+function pressStar(b, on) {
+  b.setAttribute('aria-pressed', String(on));
+  b.setAttribute('aria-label', (on ? 'Remove from' : 'Add to') + ' favorites');
+}
+
 function star(type, rec) {
-  const b = h('button', { class: 'star', 'aria-pressed': String(!!rec.favorite), 'aria-label': (rec.favorite ? 'Remove from' : 'Add to') + ' favorites', 'data-star': `${type}-${rec.id}` }, '★');
+  const key = `${type}-${rec.id}`;
+  const b = h('button', { class: 'star', 'data-star': key }, '★');
+  pressStar(b, favorites ? favorites.has(key) : !!rec.favorite);
   b.addEventListener('click', async () => {
     const on = b.getAttribute('aria-pressed') !== 'true';
     b.disabled = true;
     try {
       await api(on ? 'PUT' : 'DELETE', `/favorites/${type}/${rec.id}`);
-      rec.favorite = on;
-      b.setAttribute('aria-pressed', String(on));
-      b.setAttribute('aria-label', (on ? 'Remove from' : 'Add to') + ' favorites');
+      if (favorites) favorites[on ? 'add' : 'delete'](key);
+      // every star of this record on the page follows
+      document.querySelectorAll(`button.star[data-star="${key}"]`).forEach((x) => pressStar(x, on));
       announce(on ? 'Added to favorites' : 'Removed from favorites');
     } catch (e) { b.after(failure(e)); } finally { b.disabled = false; }
   });
@@ -279,9 +298,11 @@ function shareBox(item, ctx, main, all) {
       const req = await shareBody(item, opts.filter((o) => o.checked).map((o) => ({ type: o.type, id: o.id })), 'pane');
       // mandatory fields of advanced sharing mode travel as share properties
       extra.querySelectorAll('[data-field]').forEach((i) => { if (i.value.trim()) req[i.dataset.field] = i.value.trim(); });
-      const res = await api('POST', item.kind === 'email' ? '/shares/email' : '/shares/appointment', req);
-      mount($('share-box'), banner('ok', 'Shared with Sales.', activityLink(res)));
-      announce('Shared with Sales');
+      const { status: code, data: res } = await apiStatus('POST', item.kind === 'email' ? '/shares/email' : '/shares/appointment', req);
+      // 200: the item was already shared (by this user elsewhere, or a colleague)
+      const text = code === 200 ? 'Already shared with Sales.' : 'Shared with Sales.';
+      mount($('share-box'), banner('ok', text, activityLink(res)));
+      announce(text);
     } catch (e) {
       btn.disabled = false;
       if (e.code === 'invalid_argument' && Object.keys(e.fields).length) {
@@ -414,6 +435,11 @@ async function renderBatches(title, path, id) {
     mount(more, loading());
     try {
       const r = await api('GET', path + qs({ cursor }));
+      if (path === '/favorites') {
+        // stars elsewhere learn of favorites added in another session
+        favorites = favorites || new Set();
+        (r.items || []).forEach((x) => favorites.add(`${x.type}-${x.id}`));
+      }
       (r.items || []).forEach((x) => ul.append(recordItem(path === '/favorites' ? { ...x, favorite: true } : x)));
       if (!ul.children.length) ul.replaceWith(h('p', { class: 'muted', id }, title === 'Favorites' ? 'Star records to find them here.' : 'Nothing yet.'));
       mount(more, r.nextCursor ? h('button', { id: id + '-more', onclick: () => load(r.nextCursor) }, 'More') : null);
