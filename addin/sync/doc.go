@@ -25,6 +25,25 @@
 //     retried). Versions come from a counter row locked until commit, so a
 //     change committed concurrently with a run always carries a version
 //     above the watermark that run saves.
+//   - A write refused for a stale change key (412) restarts the type's
+//     delta: the next run enumerates again and merges against the item as
+//     it is now rather than retrying a stale write for ever.
+//   - A pending link whose lookup finds nothing and whose record may no
+//     longer be created (made private, out of the window, creation turned
+//     off) is dropped.
+//
+// # Scope changes in Outlook
+//
+// An item whose category is removed, or which is made private, in Outlook
+// takes its pair out of scope: the pair is kept, nothing is written to the
+// item, and syncing resumes when Outlook brings the item back in scope.
+//
+// # Safety brake
+//
+// A run held back by the brake ends "succeeded with conflicts" with the
+// brake's message as its error (what the admin monitor shows as the last
+// error), the user's sync state is set to needs review, and one "brake"
+// event is logged per held record.
 //
 // # Contact field mapping (CRM ↔ Outlook)
 //
@@ -37,6 +56,9 @@
 //	region ↔ state, postalCode ↔ postalCode, country ↔ countryOrRegion
 //	account name → companyName (CRM to Outlook only; the account of a
 //	contact is not changed from Outlook)
+//
+// Appointment and task mappings are documented in kind_appt.go,
+// attendees.go and kind_task.go.
 //
 // Fields one side has and the other has not (Outlook's home address,
 // nickname, birthday; the CRM's duplicate markers) are kept on their side.
