@@ -691,7 +691,7 @@ func TestLinksStayOnGraphHost(t *testing.T) {
 }
 
 func TestInFlightLimitUnderConcurrency(t *testing.T) {
-	e := newEnv(t, false, []graphtest.Option{graphtest.WithLatency(20 * time.Millisecond)}, nil)
+	e := newEnv(t, false, []graphtest.Option{graphtest.WithLatency(50 * time.Millisecond)}, nil)
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	for i := 0; i < 50; i++ {

@@ -348,7 +348,9 @@ func TestClientUsesDBLimiter(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	if m := srv.Stats(user).MaxInFlight; m > 4 || m < 2 {
-		t.Errorf("max in flight across processes = %d", m)
+	// The upper bound is the rule; that slots are really shared (more than
+	// one at once) is shown deterministically by testInFlight.
+	if m := srv.Stats(user).MaxInFlight; m > 4 {
+		t.Errorf("max in flight across processes = %d, want at most 4", m)
 	}
 }
