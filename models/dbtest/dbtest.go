@@ -254,6 +254,21 @@ func ensurePGTemplate() (string, error) {
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("ALTER DATABASE %s RENAME TO %s", building, name)); err != nil {
 		return "", err
 	}
+	// Templates of earlier schemas are of no further use.
+	rows, err := conn.QueryContext(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'sbtpl\\_%' AND datname <> $1", name)
+	if err == nil {
+		var stale []string
+		for rows.Next() {
+			var n string
+			if rows.Scan(&n) == nil && !strings.HasSuffix(n, "_building") {
+				stale = append(stale, n)
+			}
+		}
+		_ = rows.Close()
+		for _, n := range stale {
+			_, _ = conn.ExecContext(ctx, fmt.Sprintf("DROP DATABASE IF EXISTS %s", n))
+		}
+	}
 	return name, nil
 }
 
