@@ -71,6 +71,15 @@ func TestContactLifecycle(t *testing.T) {
 		map[string]string{"Authorization": "Bearer " + tok, "If-Match": fmt.Sprintf(`"%d"`, c.Version)})
 	mustStatus(t, r, 412)
 
+	// GET carries the current version as its ETag, for the next If-Match.
+	r = env.Do("GET", fmt.Sprintf("/api/v1/contacts/%d", c.ID), nil, tok)
+	mustStatus(t, r, 200)
+	var cur struct{ Version int64 }
+	r.JSON(t, &cur)
+	if want := fmt.Sprintf(`"%d"`, cur.Version); r.Header.Get("ETag") != want || cur.Version <= c.Version {
+		t.Fatalf("ETag %q, version %d (created at %d)", r.Header.Get("ETag"), cur.Version, c.Version)
+	}
+
 	// Bad input.
 	for _, b := range []map[string]any{
 		{"lastName": "X", "email": "not-an-email"},

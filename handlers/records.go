@@ -301,27 +301,27 @@ type Records struct {
 
 // Register mounts the routes.
 func (h *Records) Register(authed *gin.RouterGroup) {
-	authed.GET("/contacts", Tx(h.Store, h.listContacts))
+	authed.GET("/contacts", Tx(h.Store, lister(h.Panel.ListContacts, ToContactResponse)))
 	authed.POST("/contacts", Tx(h.Store, h.createContact))
-	authed.GET("/contacts/:id", Tx(h.Store, h.getContact))
+	authed.GET("/contacts/:id", Tx(h.Store, getter(h, panel.TypeContact, h.Panel.GetContact, ToContactResponse)))
 	authed.PATCH("/contacts/:id", Tx(h.Store, h.updateContact))
 	authed.DELETE("/contacts/:id", Tx(h.Store, h.deleter(panel.TypeContact)))
 
-	authed.GET("/accounts", Tx(h.Store, h.listAccounts))
+	authed.GET("/accounts", Tx(h.Store, lister(h.Panel.ListAccounts, ToAccountResponse)))
 	authed.POST("/accounts", Tx(h.Store, h.createAccount))
-	authed.GET("/accounts/:id", Tx(h.Store, h.getAccount))
+	authed.GET("/accounts/:id", Tx(h.Store, getter(h, panel.TypeAccount, h.Panel.GetAccount, ToAccountResponse)))
 	authed.PATCH("/accounts/:id", Tx(h.Store, h.updateAccount))
 	authed.DELETE("/accounts/:id", Tx(h.Store, h.deleter(panel.TypeAccount)))
 
-	authed.GET("/leads", Tx(h.Store, h.listLeads))
+	authed.GET("/leads", Tx(h.Store, lister(h.Panel.ListLeads, ToLeadResponse)))
 	authed.POST("/leads", Tx(h.Store, h.createLead))
-	authed.GET("/leads/:id", Tx(h.Store, h.getLead))
+	authed.GET("/leads/:id", Tx(h.Store, getter(h, panel.TypeLead, h.Panel.GetLead, ToLeadResponse)))
 	authed.PATCH("/leads/:id", Tx(h.Store, h.updateLead))
 	authed.DELETE("/leads/:id", Tx(h.Store, h.deleter(panel.TypeLead)))
 
-	authed.GET("/opportunities", Tx(h.Store, h.listOpportunities))
+	authed.GET("/opportunities", Tx(h.Store, lister(h.Panel.ListOpportunities, ToOpportunityResponse)))
 	authed.POST("/opportunities", Tx(h.Store, h.createOpportunity))
-	authed.GET("/opportunities/:id", Tx(h.Store, h.getOpportunity))
+	authed.GET("/opportunities/:id", Tx(h.Store, getter(h, panel.TypeOpportunity, h.Panel.GetOpportunity, ToOpportunityResponse)))
 	authed.PATCH("/opportunities/:id", Tx(h.Store, h.updateOpportunity))
 	authed.DELETE("/opportunities/:id", Tx(h.Store, h.deleter(panel.TypeOpportunity)))
 }
@@ -414,24 +414,65 @@ type ListResponse[T any] struct {
 	NextCursor string `json:"nextCursor,omitempty"`
 }
 
+// crmRecord is a stored CRM record: its version is the ETag.
+type crmRecord interface {
+	models.Contact | models.Account | models.Lead | models.Opportunity
+}
+
+func versionOf(rec any) int64 {
+	switch r := rec.(type) {
+	case *models.Contact:
+		return r.Version
+	case *models.Account:
+		return r.Version
+	case *models.Lead:
+		return r.Version
+	case *models.Opportunity:
+		return r.Version
+	}
+	return 0
+}
+
+// lister answers GET /{records} with the filters of listFilter and a cursor.
+func lister[M crmRecord, R any](list func(context.Context, panel.ListFilter) (panel.Page[M], error), conv func(*M) R) func(*gin.Context, context.Context) (Result, error) {
+	return func(c *gin.Context, ctx context.Context) (Result, error) {
+		f, err := listFilter(c)
+		if err != nil {
+			return Result{}, err
+		}
+		p, err := list(ctx, f)
+		if err != nil {
+			return Result{}, err
+		}
+		return OK(ListResponse[R]{Items: convert(p.Items, conv), NextCursor: p.NextCursor}), nil
+	}
+}
+
+// getter answers GET /{records}/{id} with the record and its ETag, and
+// marks it viewed for Recent.
+func getter[M crmRecord, R any](h *Records, objectType string, get func(context.Context, int64) (*M, error), conv func(*M) R) func(*gin.Context, context.Context) (Result, error) {
+	return func(c *gin.Context, ctx context.Context) (Result, error) {
+		id, err := PathID(c, "id")
+		if err != nil {
+			return Result{}, err
+		}
+		rec, err := get(ctx, id)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := h.Panel.Touch(ctx, Caller(c).UserID, objectType, id, panel.ActionViewed); err != nil {
+			return Result{}, err
+		}
+		return withETag(OK(conv(rec)), versionOf(rec)), nil
+	}
+}
+
 func convert[M any, R any](items []M, fn func(*M) R) []R {
 	out := make([]R, len(items))
 	for i := range items {
 		out[i] = fn(&items[i])
 	}
 	return out
-}
-
-func (h *Records) listContacts(c *gin.Context, ctx context.Context) (Result, error) {
-	f, err := listFilter(c)
-	if err != nil {
-		return Result{}, err
-	}
-	p, err := h.Panel.ListContacts(ctx, f)
-	if err != nil {
-		return Result{}, err
-	}
-	return OK(ListResponse[ContactResponse]{Items: convert(p.Items, ToContactResponse), NextCursor: p.NextCursor}), nil
 }
 
 func (h *Records) createContact(c *gin.Context, ctx context.Context) (Result, error) {
@@ -453,21 +494,6 @@ func (h *Records) createContact(c *gin.Context, ctx context.Context) (Result, er
 		return Result{}, err
 	}
 	return withETag(Created(ToContactResponse(ct)), ct.Version), nil
-}
-
-func (h *Records) getContact(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return Result{}, err
-	}
-	ct, err := h.Panel.GetContact(ctx, id)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := h.Panel.Touch(ctx, Caller(c).UserID, panel.TypeContact, id, panel.ActionViewed); err != nil {
-		return Result{}, err
-	}
-	return withETag(OK(ToContactResponse(ct)), ct.Version), nil
 }
 
 func (h *Records) updateContact(c *gin.Context, ctx context.Context) (Result, error) {
@@ -516,18 +542,6 @@ func (h *Records) deleter(objectType string) func(c *gin.Context, ctx context.Co
 	}
 }
 
-func (h *Records) listAccounts(c *gin.Context, ctx context.Context) (Result, error) {
-	f, err := listFilter(c)
-	if err != nil {
-		return Result{}, err
-	}
-	p, err := h.Panel.ListAccounts(ctx, f)
-	if err != nil {
-		return Result{}, err
-	}
-	return OK(ListResponse[AccountResponse]{Items: convert(p.Items, ToAccountResponse), NextCursor: p.NextCursor}), nil
-}
-
 func (h *Records) createAccount(c *gin.Context, ctx context.Context) (Result, error) {
 	var req AccountRequest
 	if err := BindJSON(c, &req); err != nil {
@@ -540,21 +554,6 @@ func (h *Records) createAccount(c *gin.Context, ctx context.Context) (Result, er
 		return Result{}, err
 	}
 	return withETag(Created(ToAccountResponse(a)), a.Version), nil
-}
-
-func (h *Records) getAccount(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return Result{}, err
-	}
-	a, err := h.Panel.GetAccount(ctx, id)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := h.Panel.Touch(ctx, Caller(c).UserID, panel.TypeAccount, id, panel.ActionViewed); err != nil {
-		return Result{}, err
-	}
-	return withETag(OK(ToAccountResponse(a)), a.Version), nil
 }
 
 func (h *Records) updateAccount(c *gin.Context, ctx context.Context) (Result, error) {
@@ -583,18 +582,6 @@ func (h *Records) updateAccount(c *gin.Context, ctx context.Context) (Result, er
 	return withETag(OK(ToAccountResponse(a)), a.Version), nil
 }
 
-func (h *Records) listLeads(c *gin.Context, ctx context.Context) (Result, error) {
-	f, err := listFilter(c)
-	if err != nil {
-		return Result{}, err
-	}
-	p, err := h.Panel.ListLeads(ctx, f)
-	if err != nil {
-		return Result{}, err
-	}
-	return OK(ListResponse[LeadResponse]{Items: convert(p.Items, ToLeadResponse), NextCursor: p.NextCursor}), nil
-}
-
 func (h *Records) createLead(c *gin.Context, ctx context.Context) (Result, error) {
 	var req LeadRequest
 	if err := BindJSON(c, &req); err != nil {
@@ -607,21 +594,6 @@ func (h *Records) createLead(c *gin.Context, ctx context.Context) (Result, error
 		return Result{}, err
 	}
 	return withETag(Created(ToLeadResponse(l)), l.Version), nil
-}
-
-func (h *Records) getLead(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return Result{}, err
-	}
-	l, err := h.Panel.GetLead(ctx, id)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := h.Panel.Touch(ctx, Caller(c).UserID, panel.TypeLead, id, panel.ActionViewed); err != nil {
-		return Result{}, err
-	}
-	return withETag(OK(ToLeadResponse(l)), l.Version), nil
 }
 
 func (h *Records) updateLead(c *gin.Context, ctx context.Context) (Result, error) {
@@ -651,18 +623,6 @@ func (h *Records) updateLead(c *gin.Context, ctx context.Context) (Result, error
 	return withETag(OK(ToLeadResponse(l)), l.Version), nil
 }
 
-func (h *Records) listOpportunities(c *gin.Context, ctx context.Context) (Result, error) {
-	f, err := listFilter(c)
-	if err != nil {
-		return Result{}, err
-	}
-	p, err := h.Panel.ListOpportunities(ctx, f)
-	if err != nil {
-		return Result{}, err
-	}
-	return OK(ListResponse[OpportunityResponse]{Items: convert(p.Items, ToOpportunityResponse), NextCursor: p.NextCursor}), nil
-}
-
 func (h *Records) createOpportunity(c *gin.Context, ctx context.Context) (Result, error) {
 	var req OpportunityRequest
 	if err := BindJSON(c, &req); err != nil {
@@ -677,21 +637,6 @@ func (h *Records) createOpportunity(c *gin.Context, ctx context.Context) (Result
 		return Result{}, err
 	}
 	return withETag(Created(ToOpportunityResponse(o)), o.Version), nil
-}
-
-func (h *Records) getOpportunity(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return Result{}, err
-	}
-	o, err := h.Panel.GetOpportunity(ctx, id)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := h.Panel.Touch(ctx, Caller(c).UserID, panel.TypeOpportunity, id, panel.ActionViewed); err != nil {
-		return Result{}, err
-	}
-	return withETag(OK(ToOpportunityResponse(o)), o.Version), nil
 }
 
 func (h *Records) updateOpportunity(c *gin.Context, ctx context.Context) (Result, error) {
