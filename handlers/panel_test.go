@@ -468,3 +468,49 @@ func TestContextQueryCount(t *testing.T) {
 		t.Fatalf("%d contacts recorded as viewed, want 49", viewed)
 	}
 }
+
+// PATCH of accounts, leads and opportunities keeps the fields it is not
+// given, moves the version (ETag) and refuses a stale If-Match.
+func TestRecordPatchKeepsOtherFields(t *testing.T) {
+	env := servertest.New(t)
+	u := env.CreateUser("pat", models.RoleUser)
+	tok := env.Login(u.ID)
+	cases := []struct {
+		path         string
+		create       map[string]any
+		patch        map[string]any
+		keep, change string
+		want         any
+	}{
+		{"/api/v1/accounts", map[string]any{"name": "Acme", "website": "acme.example"}, map[string]any{"industry": "Tools"}, "website", "industry", "Tools"},
+		{"/api/v1/leads", map[string]any{"name": "Big deal", "company": "Initech"}, map[string]any{"status": "qualified"}, "company", "status", "qualified"},
+		{"/api/v1/opportunities", map[string]any{"name": "Renewal", "currency": "EUR", "amountCents": 120000}, map[string]any{"stage": "negotiation"}, "currency", "stage", "negotiation"},
+	}
+	for _, tc := range cases {
+		r := env.Do("POST", tc.path, tc.create, tok)
+		mustStatus(t, r, 201)
+		var created map[string]any
+		r.JSON(t, &created)
+		id := int64(created["id"].(float64))
+		ver := int64(created["version"].(float64))
+		hdr := map[string]string{"Authorization": "Bearer " + tok, "If-Match": fmt.Sprintf(`"%d"`, ver)}
+		r = env.DoHeaders("PATCH", fmt.Sprintf("%s/%d", tc.path, id), tc.patch, hdr)
+		mustStatus(t, r, 200)
+		var got map[string]any
+		r.JSON(t, &got)
+		if got[tc.change] != tc.want || got[tc.keep] != created[tc.keep] {
+			t.Fatalf("%s: after PATCH %v", tc.path, got)
+		}
+		if nv := int64(got["version"].(float64)); nv <= ver || r.Header.Get("ETag") != fmt.Sprintf(`"%d"`, nv) {
+			t.Fatalf("%s: version %d, ETag %q", tc.path, nv, r.Header.Get("ETag"))
+		}
+		r = env.DoHeaders("PATCH", fmt.Sprintf("%s/%d", tc.path, id), tc.patch, hdr)
+		mustStatus(t, r, 412)
+		r = env.DoHeaders("PATCH", fmt.Sprintf("%s/%d", tc.path, id), map[string]any{"bogus": 1},
+			map[string]string{"Authorization": "Bearer " + tok, "If-Match": fmt.Sprintf(`"%d"`, int64(got["version"].(float64)))})
+		mustStatus(t, r, 400)
+		if r.Fields()["bogus"] == "" {
+			t.Fatalf("%s: unknown field not named: %s", tc.path, r.Body)
+		}
+	}
+}

@@ -304,25 +304,25 @@ func (h *Records) Register(authed *gin.RouterGroup) {
 	authed.GET("/contacts", Tx(h.Store, lister(h.Panel.ListContacts, ToContactResponse)))
 	authed.POST("/contacts", Tx(h.Store, h.createContact))
 	authed.GET("/contacts/:id", Tx(h.Store, getter(h, panel.TypeContact, h.Panel.GetContact, ToContactResponse)))
-	authed.PATCH("/contacts/:id", Tx(h.Store, h.updateContact))
+	authed.PATCH("/contacts/:id", Tx(h.Store, updater(h.Panel.GetContact, contactFields, applyContactPatch, h.Panel.UpdateContact, ToContactResponse)))
 	authed.DELETE("/contacts/:id", Tx(h.Store, h.deleter(panel.TypeContact)))
 
 	authed.GET("/accounts", Tx(h.Store, lister(h.Panel.ListAccounts, ToAccountResponse)))
 	authed.POST("/accounts", Tx(h.Store, h.createAccount))
 	authed.GET("/accounts/:id", Tx(h.Store, getter(h, panel.TypeAccount, h.Panel.GetAccount, ToAccountResponse)))
-	authed.PATCH("/accounts/:id", Tx(h.Store, h.updateAccount))
+	authed.PATCH("/accounts/:id", Tx(h.Store, updater(h.Panel.GetAccount, accountFields, noErr((*AccountRequest).apply), h.Panel.UpdateAccount, ToAccountResponse)))
 	authed.DELETE("/accounts/:id", Tx(h.Store, h.deleter(panel.TypeAccount)))
 
 	authed.GET("/leads", Tx(h.Store, lister(h.Panel.ListLeads, ToLeadResponse)))
 	authed.POST("/leads", Tx(h.Store, h.createLead))
 	authed.GET("/leads/:id", Tx(h.Store, getter(h, panel.TypeLead, h.Panel.GetLead, ToLeadResponse)))
-	authed.PATCH("/leads/:id", Tx(h.Store, h.updateLead))
+	authed.PATCH("/leads/:id", Tx(h.Store, updater(h.Panel.GetLead, leadFields, noErr((*LeadRequest).apply), h.Panel.UpdateLead, ToLeadResponse)))
 	authed.DELETE("/leads/:id", Tx(h.Store, h.deleter(panel.TypeLead)))
 
 	authed.GET("/opportunities", Tx(h.Store, lister(h.Panel.ListOpportunities, ToOpportunityResponse)))
 	authed.POST("/opportunities", Tx(h.Store, h.createOpportunity))
 	authed.GET("/opportunities/:id", Tx(h.Store, getter(h, panel.TypeOpportunity, h.Panel.GetOpportunity, ToOpportunityResponse)))
-	authed.PATCH("/opportunities/:id", Tx(h.Store, h.updateOpportunity))
+	authed.PATCH("/opportunities/:id", Tx(h.Store, updater(h.Panel.GetOpportunity, opportunityFields, (*OpportunityRequest).apply, h.Panel.UpdateOpportunity, ToOpportunityResponse)))
 	authed.DELETE("/opportunities/:id", Tx(h.Store, h.deleter(panel.TypeOpportunity)))
 }
 
@@ -467,6 +467,74 @@ func getter[M crmRecord, R any](h *Records, objectType string, get func(context.
 	}
 }
 
+// updater answers PATCH /{records}/{id}: the request's fields over the
+// stored ones, saved only when If-Match names the current version, and the
+// record returned with its new ETag.
+func updater[M crmRecord, Req any, F any, R any](
+	get func(context.Context, int64) (*M, error),
+	fieldsOf func(*M) F,
+	apply func(*Req, *F) error,
+	update func(context.Context, panel.Actor, int64, int64, F) (*M, error),
+	conv func(*M) R,
+) func(*gin.Context, context.Context) (Result, error) {
+	return func(c *gin.Context, ctx context.Context) (Result, error) {
+		id, err := PathID(c, "id")
+		if err != nil {
+			return Result{}, err
+		}
+		ver, err := ifMatch(c)
+		if err != nil {
+			return Result{}, err
+		}
+		var req Req
+		if err := BindJSON(c, &req); err != nil {
+			return Result{}, err
+		}
+		cur, err := get(ctx, id)
+		if err != nil {
+			return Result{}, err
+		}
+		f := fieldsOf(cur)
+		if err := apply(&req, &f); err != nil {
+			return Result{}, err
+		}
+		rec, err := update(ctx, actor(c), id, ver, f)
+		if err != nil {
+			return Result{}, err
+		}
+		return withETag(OK(conv(rec)), versionOf(rec)), nil
+	}
+}
+
+// noErr adapts a request's apply that cannot fail.
+func noErr[Req any, F any](apply func(*Req, *F)) func(*Req, *F) error {
+	return func(r *Req, f *F) error { apply(r, f); return nil }
+}
+
+// applyContactPatch is ContactRequest.apply for updates, where a
+// duplicate reason has no meaning.
+func applyContactPatch(r *ContactRequest, f *panel.ContactFields) error {
+	if r.DuplicateReason != nil {
+		return models.InvalidField("duplicateReason", "only applies when creating a contact")
+	}
+	r.apply(f)
+	return nil
+}
+
+func accountFields(a *models.Account) panel.AccountFields {
+	return panel.AccountFields{Name: a.Name, Website: a.Website, Industry: a.Industry, Phone: a.Phone, Address: panel.AddressOf(a.Address)}
+}
+
+func leadFields(l *models.Lead) panel.LeadFields {
+	return panel.LeadFields{AccountID: l.AccountID, ContactID: l.ContactID, Name: l.Name, Company: l.Company,
+		Email: l.Email, Phone: l.Phone, Status: l.Status, Source: l.Source}
+}
+
+func opportunityFields(o *models.Opportunity) panel.OpportunityFields {
+	return panel.OpportunityFields{AccountID: o.AccountID, ContactID: o.ContactID, Name: o.Name, Stage: o.Stage,
+		Status: o.Status, AmountCents: o.AmountCents, Currency: o.Currency, CloseDate: o.CloseDate}
+}
+
 func convert[M any, R any](items []M, fn func(*M) R) []R {
 	out := make([]R, len(items))
 	for i := range items {
@@ -494,35 +562,6 @@ func (h *Records) createContact(c *gin.Context, ctx context.Context) (Result, er
 		return Result{}, err
 	}
 	return withETag(Created(ToContactResponse(ct)), ct.Version), nil
-}
-
-func (h *Records) updateContact(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return Result{}, err
-	}
-	ver, err := ifMatch(c)
-	if err != nil {
-		return Result{}, err
-	}
-	var req ContactRequest
-	if err := BindJSON(c, &req); err != nil {
-		return Result{}, err
-	}
-	if req.DuplicateReason != nil {
-		return Result{}, models.InvalidField("duplicateReason", "only applies when creating a contact")
-	}
-	cur, err := h.Panel.GetContact(ctx, id)
-	if err != nil {
-		return Result{}, err
-	}
-	f := contactFields(cur)
-	req.apply(&f)
-	ct, err := h.Panel.UpdateContact(ctx, actor(c), id, ver, f)
-	if err != nil {
-		return Result{}, err
-	}
-	return withETag(OK(ToContactResponse(ct)), ct.Version), nil
 }
 
 func (h *Records) deleter(objectType string) func(c *gin.Context, ctx context.Context) (Result, error) {
@@ -556,32 +595,6 @@ func (h *Records) createAccount(c *gin.Context, ctx context.Context) (Result, er
 	return withETag(Created(ToAccountResponse(a)), a.Version), nil
 }
 
-func (h *Records) updateAccount(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return Result{}, err
-	}
-	ver, err := ifMatch(c)
-	if err != nil {
-		return Result{}, err
-	}
-	var req AccountRequest
-	if err := BindJSON(c, &req); err != nil {
-		return Result{}, err
-	}
-	cur, err := h.Panel.GetAccount(ctx, id)
-	if err != nil {
-		return Result{}, err
-	}
-	f := panel.AccountFields{Name: cur.Name, Website: cur.Website, Industry: cur.Industry, Phone: cur.Phone, Address: panel.AddressOf(cur.Address)}
-	req.apply(&f)
-	a, err := h.Panel.UpdateAccount(ctx, actor(c), id, ver, f)
-	if err != nil {
-		return Result{}, err
-	}
-	return withETag(OK(ToAccountResponse(a)), a.Version), nil
-}
-
 func (h *Records) createLead(c *gin.Context, ctx context.Context) (Result, error) {
 	var req LeadRequest
 	if err := BindJSON(c, &req); err != nil {
@@ -594,33 +607,6 @@ func (h *Records) createLead(c *gin.Context, ctx context.Context) (Result, error
 		return Result{}, err
 	}
 	return withETag(Created(ToLeadResponse(l)), l.Version), nil
-}
-
-func (h *Records) updateLead(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return Result{}, err
-	}
-	ver, err := ifMatch(c)
-	if err != nil {
-		return Result{}, err
-	}
-	var req LeadRequest
-	if err := BindJSON(c, &req); err != nil {
-		return Result{}, err
-	}
-	cur, err := h.Panel.GetLead(ctx, id)
-	if err != nil {
-		return Result{}, err
-	}
-	f := panel.LeadFields{AccountID: cur.AccountID, ContactID: cur.ContactID, Name: cur.Name, Company: cur.Company,
-		Email: cur.Email, Phone: cur.Phone, Status: cur.Status, Source: cur.Source}
-	req.apply(&f)
-	l, err := h.Panel.UpdateLead(ctx, actor(c), id, ver, f)
-	if err != nil {
-		return Result{}, err
-	}
-	return withETag(OK(ToLeadResponse(l)), l.Version), nil
 }
 
 func (h *Records) createOpportunity(c *gin.Context, ctx context.Context) (Result, error) {
@@ -637,33 +623,4 @@ func (h *Records) createOpportunity(c *gin.Context, ctx context.Context) (Result
 		return Result{}, err
 	}
 	return withETag(Created(ToOpportunityResponse(o)), o.Version), nil
-}
-
-func (h *Records) updateOpportunity(c *gin.Context, ctx context.Context) (Result, error) {
-	id, err := PathID(c, "id")
-	if err != nil {
-		return Result{}, err
-	}
-	ver, err := ifMatch(c)
-	if err != nil {
-		return Result{}, err
-	}
-	var req OpportunityRequest
-	if err := BindJSON(c, &req); err != nil {
-		return Result{}, err
-	}
-	cur, err := h.Panel.GetOpportunity(ctx, id)
-	if err != nil {
-		return Result{}, err
-	}
-	f := panel.OpportunityFields{AccountID: cur.AccountID, ContactID: cur.ContactID, Name: cur.Name, Stage: cur.Stage,
-		Status: cur.Status, AmountCents: cur.AmountCents, Currency: cur.Currency, CloseDate: cur.CloseDate}
-	if err := req.apply(&f); err != nil {
-		return Result{}, err
-	}
-	o, err := h.Panel.UpdateOpportunity(ctx, actor(c), id, ver, f)
-	if err != nil {
-		return Result{}, err
-	}
-	return withETag(OK(ToOpportunityResponse(o)), o.Version), nil
 }

@@ -2,6 +2,7 @@ package panel
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -401,22 +402,27 @@ func editDistanceAtMostOne(a, b string) bool {
 	return string(ra[i:]) == string(rb[i+1:])
 }
 
-// emailCandidates finds contacts and leads by exact email.
-func (s *Service) emailCandidates(ctx context.Context, email string, types []string) ([]candidate, error) {
+// candidateSelect is the SELECT list of an exact-match candidate per type.
+var candidateSelect = map[string]string{
+	TypeContact:     `SELECT 'contact' AS type, id, owner_id, trim(first_name || ' ' || last_name) AS name FROM contacts`,
+	TypeAccount:     `SELECT 'account' AS type, id, owner_id, name FROM accounts`,
+	TypeLead:        `SELECT 'lead' AS type, id, owner_id, name FROM leads`,
+	TypeOpportunity: `SELECT 'opportunity' AS type, id, owner_id, name FROM opportunities`,
+}
+
+// exactCandidates runs, for each asked type that has a condition in where,
+// one bounded query of live records meeting it; every hit is exact.
+func (s *Service) exactCandidates(ctx context.Context, types []string, where map[string]string, args ...any) ([]candidate, error) {
 	var out []candidate
 	db := s.Store.DB(ctx)
 	for _, t := range types {
-		var rows []candidate
-		var err error
-		switch t {
-		case TypeContact:
-			err = db.Raw(`SELECT 'contact' AS type, id, owner_id, trim(first_name || ' ' || last_name) AS name FROM contacts
-			    WHERE email_norm = ? AND deleted_at IS NULL ORDER BY id LIMIT ?`, email, candidateLimit).Scan(&rows).Error
-		case TypeLead:
-			err = db.Raw(`SELECT 'lead' AS type, id, owner_id, name FROM leads
-			    WHERE email_norm = ? AND deleted_at IS NULL ORDER BY id LIMIT ?`, email, candidateLimit).Scan(&rows).Error
+		cond, ok := where[t]
+		if !ok {
+			continue
 		}
-		if err != nil {
+		var rows []candidate
+		q := candidateSelect[t] + " WHERE (" + cond + ") AND deleted_at IS NULL ORDER BY id LIMIT @limit"
+		if err := db.Raw(q, append(append([]any{}, args...), sql.Named("limit", candidateLimit))...).Scan(&rows).Error; err != nil {
 			return nil, err
 		}
 		out = append(out, rows...)
@@ -427,6 +433,14 @@ func (s *Service) emailCandidates(ctx context.Context, email string, types []str
 	return out, nil
 }
 
+// emailCandidates finds contacts and leads by their normalised email.
+func (s *Service) emailCandidates(ctx context.Context, email string, types []string) ([]candidate, error) {
+	return s.exactCandidates(ctx, types, map[string]string{
+		TypeContact: "email_norm = @v",
+		TypeLead:    "email_norm = @v",
+	}, sql.Named("v", email))
+}
+
 // phoneCandidates finds records whose stored E.164 number equals the
 // query's.
 func (s *Service) phoneCandidates(ctx context.Context, q, region string, types []string) ([]candidate, error) {
@@ -434,31 +448,11 @@ func (s *Service) phoneCandidates(ctx context.Context, q, region string, types [
 	if err != nil {
 		return nil, nil
 	}
-	var out []candidate
-	db := s.Store.DB(ctx)
-	for _, t := range types {
-		var rows []candidate
-		var err error
-		switch t {
-		case TypeContact:
-			err = db.Raw(`SELECT 'contact' AS type, id, owner_id, trim(first_name || ' ' || last_name) AS name FROM contacts
-			    WHERE (phone = ? OR mobile = ?) AND deleted_at IS NULL ORDER BY id LIMIT ?`, e164, e164, candidateLimit).Scan(&rows).Error
-		case TypeAccount:
-			err = db.Raw(`SELECT 'account' AS type, id, owner_id, name FROM accounts
-			    WHERE phone = ? AND deleted_at IS NULL ORDER BY id LIMIT ?`, e164, candidateLimit).Scan(&rows).Error
-		case TypeLead:
-			err = db.Raw(`SELECT 'lead' AS type, id, owner_id, name FROM leads
-			    WHERE phone = ? AND deleted_at IS NULL ORDER BY id LIMIT ?`, e164, candidateLimit).Scan(&rows).Error
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rows...)
-	}
-	for i := range out {
-		out[i].Exact = true
-	}
-	return out, nil
+	return s.exactCandidates(ctx, types, map[string]string{
+		TypeContact: "phone = @v OR mobile = @v",
+		TypeAccount: "phone = @v",
+		TypeLead:    "phone = @v",
+	}, sql.Named("v", e164))
 }
 
 // typeCode is the record type's number in the SQLite search rowid.
